@@ -1,0 +1,36 @@
+"""SolveQueue: a job server for constraint-optimisation solves. `create_app()` builds the web app."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from app import config, db
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """The Flask app; `test_config` overrides settings (tests give each app its own DB and Redis)."""
+    settings = config.load(test_config)
+    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_path=str(config.INSTANCE_DIR))
+    app.config.from_mapping(settings.as_flask())
+    app.config.update({k: v for k, v in (test_config or {}).items() if k not in app.config})
+    app.extensions["settings"] = settings
+    logging.basicConfig(level=logging.INFO)
+
+    from app.api import bp as api_bp
+    from app import cli, monitoring
+
+    app.register_blueprint(api_bp)
+    monitoring.init_app(app)
+    cli.init_app(app)
+    _register_web(app)
+    return app
+
+
+def _register_web(app: Flask) -> None:
+    try:
+        from app.web import init_app
+    except ImportError:  # the HTML pages live in app/web (issue 3)
+        return
+    init_app(app)

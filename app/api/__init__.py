@@ -1,0 +1,71 @@
+"""JSON API under /api/v1. Views are thin: parse → service function → JSON."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+
+from app import problems, runs
+from app.api import errors, serialize
+from app.api.openapi import document
+from app.models import RunStatus
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+errors.register(bp)
+
+
+def _settings():
+    return current_app.extensions["settings"]
+
+
+@bp.post("/runs")
+def create():
+    run = runs.submit(_json_body(), _settings())
+    location = url_for("api.show", run_id=run.id)
+    return jsonify(serialize.run(run)), 202, {"Location": location}
+
+
+@bp.get("/runs/<int:run_id>")
+def show(run_id: int):
+    run = runs.get(run_id, _settings())
+    return jsonify(serialize.run(run, progress=runs.progress(run_id, _settings()), detail=True))
+
+
+@bp.get("/runs")
+def index():
+    page = errors.query_int("page", 1, 1, 10**6)
+    per_page = errors.query_int("per_page", 20, 1, 100)
+    status = request.args.get("status") or None
+    if status is not None and status not in {s.value for s in RunStatus}:
+        raise errors.query_error("status", f"one of {', '.join(s.value for s in RunStatus)}")
+    problem_type = request.args.get("problem_type") or None
+    items, total = runs.page(_settings(), page, per_page, status, problem_type)
+    return jsonify(items=[serialize.run(r) for r in items], page=page, per_page=per_page, total=total)
+
+
+@bp.post("/runs/<int:run_id>/cancel")
+def cancel(run_id: int):
+    run = runs.cancel(run_id, _settings())
+    return jsonify(serialize.run(run)), 200 if run.is_terminal else 202
+
+
+@bp.get("/problem-types")
+def problem_types():
+    return jsonify(items=[serialize.problem_type(p) for p in problems.all_types()])
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(document())
+
+
+def _json_body():
+    """The request's JSON document; 415 if it is not JSON, 400 (with the position) if it is malformed."""
+    if not request.mimetype or request.mimetype != "application/json":
+        raise errors.ApiError(415, "unsupported_media_type", "send the run as application/json")
+    raw = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise errors.ApiError(400, "malformed_json", f"the body is not valid JSON: {exc}") from None

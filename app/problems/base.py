@@ -1,0 +1,121 @@
+"""The contract every problem type implements, and the shared result shapes.
+
+A problem type is a module that builds one `ProblemType` and registers it (see `app.problems`).
+Web, API and worker only ever talk to problems through this contract, so adding a type never
+touches them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+
+
+class InputError(ValueError):
+    """The submitted problem is not valid; `errors` say what is wrong and where.
+
+    Each error is {"path": "staff[2].max_shifts.N", "message": "..."}; the path uses the names a
+    user typed (dots for fields, [i] for list positions).
+    """
+
+    def __init__(self, errors: Sequence[dict[str, str]]):
+        self.errors = list(errors)
+        super().__init__("; ".join(f"{e['path']}: {e['message']}" for e in self.errors))
+
+    @classmethod
+    def from_pydantic(cls, exc: PydanticValidationError, prefix: str = "") -> InputError:
+        return cls([{"path": prefix + format_path(err["loc"]), "message": err["msg"]} for err in exc.errors()])
+
+
+def format_path(loc: Sequence[str | int]) -> str:
+    """('staff', 2, 'max_shifts') -> 'staff[2].max_shifts'."""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(root)"
+
+
+@dataclass(frozen=True)
+class Penalty:
+    """One soft-rule violation that costs `cost`, in words a planner understands."""
+
+    rule: str  # rule key, e.g. "cover_under"
+    cost: int
+    who: str | None = None  # staff id, if the penalty is about one person
+    day: int | None = None
+    shift: str | None = None
+    detail: str = ""  # e.g. "requested shift D, was off"
+
+
+@dataclass
+class Check:
+    """What the independent checker found: hard-rule breaks, soft penalties, recomputed objective."""
+
+    violations: list[str] = field(default_factory=list)  # hard rules broken; empty = feasible
+    penalties: list[Penalty] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+    @property
+    def objective(self) -> int:
+        return sum(p.cost for p in self.penalties)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A soft rule's key and its label for the objective breakdown."""
+
+    key: str
+    label: str
+
+
+ValueOf = Callable[[Any], int]  # solver.value or callback.value
+
+
+@dataclass(frozen=True)
+class ProblemType:
+    """Everything the server needs to know about one kind of problem."""
+
+    name: str  # registry key, e.g. "shift_scheduling"
+    title: str  # "Shift scheduling"
+    description: str
+    input_model: type[BaseModel]  # pydantic model; its JSON schema is published by the API
+    validate: Callable[[Any], BaseModel]  # parsed JSON -> Input; raises InputError
+    importers: dict[str, Callable[[str], BaseModel]]  # format name -> text parser; raises InputError
+    demos: dict[str, Callable[[], BaseModel]]  # demo name -> Input (seeded, deterministic)
+    build: Callable[[BaseModel], tuple[Any, Any]]  # Input -> (CpModel, vars)
+    extract: Callable[[BaseModel, Any, ValueOf], dict]  # (Input, vars, value) -> solution (JSON-able)
+    hint: Callable[[Any, Any, BaseModel, dict], None]  # (model, vars, Input, solution) -> add hints
+    check: Callable[[BaseModel, dict], Check]  # independent plain-Python checker
+    rules: Sequence[Rule]  # soft rules, in breakdown order
+    summary: Callable[[BaseModel], dict] = lambda inp: {}  # size facts for lists ("8 staff, 14 days")
+
+    def breakdown(self, check: Check) -> list[dict]:
+        """Objective per rule, with every penalty paid (who, when, cost)."""
+        out = []
+        for rule in self.rules:
+            items = [p for p in check.penalties if p.rule == rule.key]
+            out.append({
+                "rule": rule.key,
+                "label": rule.label,
+                "cost": sum(p.cost for p in items),
+                "count": len(items),
+                "items": [p.__dict__ for p in items],
+            })
+        return out
+
+    def load(self, payload: Any, fmt: str = "json") -> BaseModel:
+        """Input from a parsed JSON document or, for fmt != 'json', from text in that format."""
+        if fmt == "json":
+            return self.validate(payload)
+        if fmt not in self.importers:
+            raise InputError([{"path": "format", "message": f"unknown format {fmt!r}; known: json, {', '.join(self.importers)}"}])
+        if not isinstance(payload, str):
+            raise InputError([{"path": "input", "message": f"format {fmt!r} expects the file's text as a string"}])
+        return self.importers[fmt](payload)

@@ -1,0 +1,87 @@
+"""Redis connection, the three RQ queues, enqueueing a run and asking a running solve to stop.
+
+Jobs are enqueued by dotted name, so the web process never imports the worker code (or OR-Tools).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from redis import Redis
+from rq import Queue, Retry
+from rq.exceptions import NoSuchJobError
+from rq.job import Job
+
+from app.models import PRIORITIES, job_id_for
+
+SOLVE_JOB = "workers.jobs.solve_run"
+CANCEL_TTL = 24 * 3600
+
+
+@lru_cache(maxsize=8)
+def connect(url: str) -> Redis:
+    # Shared per URL: redis-py's pool is thread-safe and reconnects after a fork.
+    return Redis.from_url(url, health_check_interval=30)
+
+
+def queue(redis: Redis, priority: str) -> Queue:
+    if priority not in PRIORITIES:
+        raise ValueError(f"unknown priority {priority!r}")
+    return Queue(priority, connection=redis)
+
+
+def enqueue_solve(redis: Redis, run_id: int, priority: str, time_limit: float, grace: int, max_attempts: int) -> Job:
+    """Put solve_run(run_id) on the run's priority queue. Call only after the run row is committed."""
+    retries = max(0, max_attempts - 1)
+    return queue(redis, priority).enqueue(
+        SOLVE_JOB,
+        run_id,
+        job_id=job_id_for(run_id),
+        # Last-resort hard kill only: the solve stops itself at its deadline (cooperative stop).
+        job_timeout=int(time_limit) + grace,
+        # A work horse killed mid-solve (OOM, SIGKILL) is retried and resumes from its checkpoint.
+        retry=Retry(max=retries) if retries else None,
+        result_ttl=24 * 3600,
+        failure_ttl=7 * 24 * 3600,
+        description=f"solve run {run_id}",
+    )
+
+
+def cancel_key(run_id: int) -> str:
+    return f"solvequeue:cancel:{run_id}"
+
+
+def request_cancel(redis: Redis, run_id: int) -> None:
+    """Ask the worker solving `run_id` to stop; it keeps its best solution."""
+    redis.set(cancel_key(run_id), "1", ex=CANCEL_TTL)
+
+
+def cancel_requested(redis: Redis, run_id: int) -> bool:
+    return bool(redis.exists(cancel_key(run_id)))
+
+
+def drop_queued_job(redis: Redis, run_id: int) -> None:
+    """Take a queued run's job off its queue (the worker would skip it anyway: the DB says canceled)."""
+    try:
+        Job.fetch(job_id_for(run_id), connection=redis).cancel()
+    except NoSuchJobError:
+        pass
+
+
+def fetch_job(redis: Redis, run_id: int) -> Job | None:
+    try:
+        return Job.fetch(job_id_for(run_id), connection=redis)
+    except NoSuchJobError:
+        return None
+
+
+def queue_position(redis: Redis, run_id: int, priority: str) -> int | None:
+    """1-based place of the run's job among all jobs a worker would take before it, or None."""
+    jid = job_id_for(run_id)
+    ahead = 0
+    for name in PRIORITIES:
+        ids = Queue(name, connection=redis).get_job_ids()
+        if name == priority:
+            return ahead + ids.index(jid) + 1 if jid in ids else None
+        ahead += len(ids)
+    return None

@@ -1,0 +1,162 @@
+"""Service functions about runs, shared by the JSON API and the HTML views (one code path)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from redis.exceptions import RedisError
+from sqlalchemy import func
+from sqlmodel import col, select
+
+from app import db, lifecycle, problems, queueing
+from app.config import Settings
+from app.models import PRIORITIES, ProgressPoint, Run, RunStatus, utcnow
+from app.problems import InputError
+
+log = logging.getLogger(__name__)
+
+
+class RunNotFound(LookupError):
+    pass
+
+
+class RunFinished(Exception):
+    """The run already ended; it cannot be canceled."""
+
+
+class Submission(BaseModel):
+    """What a client sends to start a run: a problem (inline, as file text, or a demo) and options."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    problem_type: str = Field(description="Registered problem type, e.g. shift_scheduling")
+    name: str = Field(default="", max_length=200, description="A label for people")
+    input: dict[str, Any] | str | None = Field(
+        default=None, description="The problem: a JSON object, or a file's text when format is not json"
+    )
+    format: str = Field(default="json", description="json, or an importer's format name, e.g. benchmark_text")
+    demo: str | None = Field(default=None, description="Name of a demo instance instead of input")
+    time_limit: float | None = Field(default=None, gt=0, description="Seconds; default from configuration")
+    priority: Literal["high", "default", "low"] = "default"
+    threads: int | None = Field(default=None, ge=1, description="CP-SAT search workers")
+    seed: int = Field(default=0, ge=0, le=2**31 - 1, description="CP-SAT random seed")
+
+
+def parse_submission(data: Any, settings: Settings) -> tuple[Submission, BaseModel]:
+    """Validate a submission and its problem input; raises InputError naming every bad field."""
+    if not isinstance(data, dict):
+        raise InputError([{"path": "(root)", "message": "expected a JSON object"}])
+    try:
+        sub = Submission.model_validate(data)
+    except ValidationError as exc:
+        raise InputError.from_pydantic(exc) from None
+    errors = []
+    try:
+        problem = problems.get(sub.problem_type)
+    except KeyError:
+        known = ", ".join(p.name for p in problems.all_types())
+        raise InputError([{"path": "problem_type", "message": f"unknown problem type; known: {known}"}]) from None
+    if (sub.input is None) == (sub.demo is None):
+        errors.append({"path": "input", "message": "give exactly one of input or demo"})
+    elif sub.demo is not None and sub.demo not in problem.demos:
+        errors.append({"path": "demo", "message": f"unknown demo; known: {', '.join(problem.demos)}"})
+    if sub.time_limit is not None and sub.time_limit > settings.SOLVER_MAX_TIME_LIMIT:
+        errors.append({"path": "time_limit", "message": f"at most {settings.SOLVER_MAX_TIME_LIMIT:g} seconds"})
+    if sub.threads is not None and sub.threads > settings.SOLVER_MAX_THREADS:
+        errors.append({"path": "threads", "message": f"at most {settings.SOLVER_MAX_THREADS}"})
+    if errors:
+        raise InputError(errors)
+    if sub.demo is not None:
+        return sub, problem.demos[sub.demo]()
+    try:
+        return sub, problem.load(sub.input, sub.format)
+    except InputError as exc:
+        raise InputError([{**e, "path": _under("input", e["path"])} for e in exc.errors]) from None
+
+
+def _under(prefix: str, path: str) -> str:
+    if path == "(root)":
+        return prefix
+    return f"{prefix}{path}" if path.startswith("[") else f"{prefix}.{path}"
+
+
+def submit(data: Any, settings: Settings) -> Run:
+    """Validate, store the run (committed), then enqueue its solve. Returns the stored run."""
+    sub, inp = parse_submission(data, settings)
+    run = Run(
+        problem_type=sub.problem_type,
+        name=sub.name or (f"{sub.demo} demo" if sub.demo else f"{sub.problem_type} run"),
+        priority=sub.priority,
+        time_limit=sub.time_limit or settings.SOLVER_DEFAULT_TIME_LIMIT,
+        threads=sub.threads or settings.SOLVER_THREADS,
+        input=inp.model_dump(mode="json"),
+        input_format="demo" if sub.demo else sub.format,
+        stats={"seed": sub.seed},
+    )
+    with db.session(settings.DATABASE_URL) as s:
+        s.add(run)
+        s.commit()
+        s.refresh(run)
+    try:
+        queueing.enqueue_solve(
+            queueing.connect(settings.REDIS_URL), run.id, run.priority, run.time_limit,
+            settings.JOB_TIMEOUT_GRACE, settings.MAX_ATTEMPTS,
+        )
+    except RedisError:
+        # The row is the truth: the reconciler enqueues queued runs whose job is missing.
+        log.exception("run %s stored but not enqueued; the reconciler will enqueue it", run.id)
+    return run
+
+
+def get(run_id: int, settings: Settings) -> Run:
+    with db.session(settings.DATABASE_URL) as s:
+        run = s.get(Run, run_id)
+    if run is None:
+        raise RunNotFound(run_id)
+    return run
+
+
+def progress(run_id: int, settings: Settings, since_id: int = 0) -> list[ProgressPoint]:
+    with db.session(settings.DATABASE_URL) as s:
+        stmt = select(ProgressPoint).where(ProgressPoint.run_id == run_id, ProgressPoint.id > since_id)
+        return list(s.exec(stmt.order_by(col(ProgressPoint.id))))
+
+
+def page(settings: Settings, page: int = 1, per_page: int = 20, status: str | None = None,
+         problem_type: str | None = None) -> tuple[list[Run], int]:
+    """One page of runs, newest first, and the total count under the filters."""
+    with db.session(settings.DATABASE_URL) as s:
+        stmt = select(Run)
+        count = select(func.count()).select_from(Run)
+        if status:
+            stmt, count = stmt.where(Run.status == status), count.where(Run.status == status)
+        if problem_type:
+            stmt = stmt.where(Run.problem_type == problem_type)
+            count = count.where(Run.problem_type == problem_type)
+        total = s.exec(count).one()
+        rows = s.exec(stmt.order_by(col(Run.id).desc()).offset((page - 1) * per_page).limit(per_page))
+        return list(rows), int(total)
+
+
+def cancel(run_id: int, settings: Settings) -> Run:
+    """A queued run never starts; a running one is asked to stop and keeps its best solution."""
+    run = get(run_id, settings)
+    if run.is_terminal:
+        raise RunFinished(run_id)
+    redis = queueing.connect(settings.REDIS_URL)
+    with db.session(settings.DATABASE_URL) as s:
+        if lifecycle.cancel_queued(s, run_id):
+            queueing.drop_queued_job(redis, run_id)
+            return get(run_id, settings)
+        # It started meanwhile (or was running): ask the worker to stop the search.
+        lifecycle.transition(s, run_id, RunStatus.RUNNING, [RunStatus.RUNNING], cancel_requested_at=utcnow())
+    queueing.request_cancel(redis, run_id)
+    run = get(run_id, settings)
+    if run.is_terminal and run.status != RunStatus.CANCELED.value:
+        raise RunFinished(run_id)
+    return run
+
+
+__all__ = ["PRIORITIES", "RunFinished", "RunNotFound", "Submission", "cancel", "get", "page", "progress", "submit"]

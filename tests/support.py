@@ -1,0 +1,60 @@
+"""Test helpers: an isolated redis-server, a real RQ worker process, and waiting with a deadline."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+BENCHMARKS = SHARED / "benchmarks"
+T = TypeVar("T")
+
+
+def wait_for(predicate: Callable[[], T], timeout: float, interval: float = 0.05, what: str = "condition") -> T:
+    """Poll `predicate` until it returns something truthy; fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(interval)
+
+
+def worker_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
+           "PROBLEM_MODULES": "tests.problems", "PYTHONPATH": str(ROOT), **extra}
+    return env
+
+
+def start_worker(database_url: str, redis_url: str, log_path: Path, name: str = "", **extra: str) -> subprocess.Popen:
+    """A real `rq worker` process on the three queues (the same command as the Procfile)."""
+    cmd = [str(Path(sys.executable).parent / "rq"), "worker", "-w", "workers.worker.SolveWorker",
+           "--with-scheduler", "--url", redis_url]
+    if name:
+        cmd += ["--name", name]
+    log = open(log_path, "ab")  # noqa: SIM115  (closed with the process)
+    proc = subprocess.Popen([*cmd, "high", "default", "low"], cwd=ROOT, env=worker_env(database_url, redis_url, **extra),
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc.log = log  # type: ignore[attr-defined]
+    return proc
+
+
+def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, 9)
+            proc.wait(5)
+    log = getattr(proc, "log", None)
+    if log:
+        log.close()

@@ -1,0 +1,154 @@
+"""The solve runner: CP-SAT with a progress reporter and a stop watcher.
+
+CP-SAT cannot be interrupted by RQ's SIGALRM timeout, so the solve stops itself: a watcher thread
+calls `stop_search()` on a cancel request (a Redis key), at the run's deadline, or on SIGTERM, and
+the best solution found so far is kept. Progress is buffered by the solver callbacks and written by
+the watcher at most every `interval` seconds, so the search never waits on the database.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ortools.sat.python import cp_model
+
+POLL_SECONDS = 0.1
+
+
+@dataclass
+class Live:
+    """What the callbacks have seen; read and reset by the watcher under `lock`."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    points: list[dict] = field(default_factory=list)
+    objective: float | None = None
+    bound: float | None = None
+    num_solutions: int = 0
+    incumbent: dict | None = None  # the latest solution, for the checkpoint
+    incumbent_saved: bool = True
+
+
+class ProgressCallback(cp_model.CpSolverSolutionCallback):
+    """Records every improving solution (objective, bound, elapsed) and keeps the incumbent."""
+
+    def __init__(self, live: Live, extract: Callable[[Callable[[Any], int]], dict], elapsed: Callable[[], float]):
+        super().__init__()
+        self.live, self.extract, self.elapsed = live, extract, elapsed
+
+    def on_solution_callback(self) -> None:
+        incumbent = self.extract(self.value)
+        with self.live.lock:
+            self.live.num_solutions += 1
+            self.live.objective = self.objective_value
+            self.live.bound = self.best_objective_bound
+            self.live.incumbent, self.live.incumbent_saved = incumbent, False
+            self.live.points.append({"elapsed": self.elapsed(), "objective": self.objective_value,
+                                     "bound": self.best_objective_bound})
+
+
+@dataclass
+class StopReason:
+    reason: str | None = None  # "canceled", "deadline" or "shutdown"; None = the search ended by itself
+
+
+class Watcher(threading.Thread):
+    """Polls for a cancel request, the deadline and shutdown; flushes progress on a throttle."""
+
+    def __init__(self, solver: cp_model.CpSolver, live: Live, deadline: float,
+                 cancel_requested: Callable[[], bool], flush: Callable[[Live], None], interval: float):
+        super().__init__(daemon=True, name="solve-watcher")
+        self.solver, self.live, self.deadline = solver, live, deadline
+        self.cancel_requested, self.flush, self.interval = cancel_requested, flush, interval
+        self.stop = StopReason()
+        self.shutdown = threading.Event()
+        self.done = threading.Event()
+        self.started_bound_at = time.monotonic()
+
+    def run(self) -> None:
+        last_flush = 0.0
+        while not self.done.wait(POLL_SECONDS):
+            if self.stop.reason is None:
+                self.stop.reason = self._why_stop()
+                if self.stop.reason:
+                    self.solver.stop_search()
+            if time.monotonic() - last_flush >= self.interval:
+                self.flush(self.live)
+                last_flush = time.monotonic()
+
+    def _why_stop(self) -> str | None:
+        if self.shutdown.is_set():
+            return "shutdown"
+        if time.monotonic() >= self.deadline:
+            return "deadline"
+        try:
+            return "canceled" if self.cancel_requested() else None
+        except Exception:  # Redis hiccup: keep solving, look again next tick
+            return None
+
+
+@dataclass
+class Outcome:
+    status: str  # CP-SAT status name
+    stop_reason: str | None
+    solution: dict | None
+    solver_objective: float | None
+    best_bound: float | None
+    num_solutions: int
+    stats: dict
+
+
+def solve(model: cp_model.CpModel, extract: Callable[[Callable[[Any], int]], dict], *, time_limit: float,
+          threads: int, seed: int, cancel_requested: Callable[[], bool], flush: Callable[[Live], None],
+          interval: float, offset: float = 0.0, on_start: Callable[[Watcher], None] | None = None) -> Outcome:
+    """Solve `model` for at most `time_limit` seconds, reporting progress and obeying stop requests."""
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.num_workers = threads
+    solver.parameters.random_seed = seed
+    live = Live()
+    t0 = time.monotonic()
+
+    def elapsed() -> float:
+        # The solver's own wall_time cannot be read during solve(); one clock for both callbacks.
+        return offset + time.monotonic() - t0
+
+    def on_bound(bound: float) -> None:
+        with live.lock:
+            live.bound = bound
+            live.points.append({"elapsed": elapsed(), "objective": live.objective, "bound": bound})
+
+    solver.best_bound_callback = on_bound
+    # CP-SAT enforces the limit itself; the watcher's deadline (+1 s) is the backstop.
+    watcher = Watcher(solver, live, time.monotonic() + time_limit + 1.0, cancel_requested, flush, interval)
+    if on_start:
+        on_start(watcher)
+    watcher.start()
+    try:
+        status = solver.solve(model, ProgressCallback(live, extract, elapsed))
+    finally:
+        watcher.done.set()
+        watcher.join()
+    has_solution = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    return Outcome(
+        status=solver.status_name(status),
+        stop_reason=watcher.stop.reason,
+        solution=extract(solver.value) if has_solution else None,
+        solver_objective=solver.objective_value if has_solution else None,
+        best_bound=solver.best_objective_bound if has_solution or status == cp_model.UNKNOWN else None,
+        num_solutions=live.num_solutions,
+        stats={
+            "status": solver.status_name(status),
+            "wall_time": solver.wall_time,
+            "user_time": solver.user_time,
+            "conflicts": solver.num_conflicts,
+            "branches": solver.num_branches,
+            "num_workers": threads,
+            "seed": seed,
+            "max_time_in_seconds": time_limit,
+            "solution_info": solver.solution_info(),
+        },
+    )
