@@ -19,9 +19,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO)
 
     from app.api import bp as api_bp
+    from app.api import errors as api_errors
     from app import cli, monitoring
 
     app.register_blueprint(api_bp)
+    api_errors.register_app(app)
     monitoring.init_app(app)
     cli.init_app(app)
     _register_web(app)

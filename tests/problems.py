@@ -66,12 +66,13 @@ def check(inp: Input, solution: dict) -> Check:
 
 
 def demo_hard() -> Input:
-    # Many near-equal items: easy to find good packings, slow to prove optimal.
+    # Values nearly proportional to large weights: good packings come fast, the proof takes minutes.
     import random
 
     rnd = random.Random(7)
-    items = [Item(weight=w, value=w + rnd.randint(0, 3)) for w in (rnd.randint(1000, 1100) for _ in range(400))]
-    return Input(capacity=sum(i.weight for i in items) // 2 + 7, items=items)
+    weights = [rnd.randint(10**6, 2 * 10**6) for _ in range(60)]
+    items = [Item(weight=w, value=3 * w + rnd.randint(0, 7)) for w in weights]
+    return Input(capacity=sum(weights) // 2 + 7, items=items)
 
 
 register(ProblemType(

@@ -162,4 +162,5 @@ def _no_retry() -> None:
 
 
 def _worker_name() -> str:
-    return os.environ.get("RQ_WORKER_ID") or f"{socket.gethostname()}:{os.getpid()}"
+    # The work horse's pid, so an operator (or a fault-injection test) can find the process.
+    return f"{os.environ.get('RQ_WORKER_ID') or socket.gethostname()} pid {os.getpid()}"

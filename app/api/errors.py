@@ -44,6 +44,18 @@ def query_error(name: str, expected: str) -> ApiError:
                     [{"path": f"query.{name}", "message": f"must be {expected}"}])
 
 
+def register_app(app) -> None:
+    """JSON (not HTML) for errors raised before routing reaches the blueprint: unknown /api paths, 405."""
+
+    def _api_or_default(exc: HTTPException):
+        if request.path.startswith("/api/"):
+            return body(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+        return exc
+
+    for code in (404, 405, 413):
+        app.register_error_handler(code, _api_or_default)
+
+
 def register(bp: Blueprint) -> None:
     @bp.errorhandler(ApiError)
     def _api(exc: ApiError):
