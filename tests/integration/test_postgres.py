@@ -1,0 +1,58 @@
+"""The same flow on PostgreSQL (what a multi-machine deployment uses), in a throwaway database.
+
+Skipped when no PostgreSQL answers on PG_TEST_URL (default: localhost:5432, trust auth)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from app import create_app, db
+from tests.support import start_worker, stop_process, wait_for
+
+pytestmark = [pytest.mark.integration, pytest.mark.postgres]
+SERVER = os.environ.get("PG_TEST_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture
+def pg_url():
+    try:
+        admin = create_engine(SERVER, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # no server here: nothing to test against
+        pytest.skip(f"no PostgreSQL at {SERVER}: {exc.__class__.__name__}")
+    name = f"solvequeue_test_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = SERVER.rsplit("/", 1)[0] + "/" + name
+    yield url
+    for engine in [e for (u, _), e in db._engines.items() if u == url]:
+        engine.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_submit_solve_and_cancel_on_postgres(pg_url, redis, redis_url, tmp_path):
+    db.create_tables(pg_url)
+    client = create_app({"DATABASE_URL": pg_url, "REDIS_URL": redis_url, "SOLVER_THREADS": 2}).test_client()
+    worker = start_worker(pg_url, redis_url, tmp_path / "worker.log")
+    try:
+        run_id = client.post("/api/v1/runs", json={"problem_type": "knapsack", "demo": "tiny"}).get_json()["id"]
+        doc = wait_for(lambda: (d := client.get(f"/api/v1/runs/{run_id}").get_json())["terminal"] and d, 30,
+                       what="the run to finish")
+        assert doc["status"] == "succeeded" and doc["objective"] == 5 and doc["progress"]
+
+        slow = client.post("/api/v1/runs", json={"problem_type": "knapsack", "demo": "hard", "time_limit": 60})
+        slow_id = slow.get_json()["id"]
+        wait_for(lambda: client.get(f"/api/v1/runs/{slow_id}").get_json()["num_solutions"] > 0, 30, what="a solution")
+        assert client.post(f"/api/v1/runs/{slow_id}/cancel").status_code == 202
+        doc = wait_for(lambda: (d := client.get(f"/api/v1/runs/{slow_id}").get_json())["terminal"] and d, 5,
+                       what="canceled")
+        assert doc["status"] == "canceled" and doc["result"]["checked"]
+    finally:
+        stop_process(worker)
