@@ -11,13 +11,14 @@ from app import db
 def init_app(app: Flask) -> None:
     app.cli.add_command(init_db_command)
     app.cli.add_command(reconcile_command)
+    app.cli.add_command(revision_command)
 
 
 @click.command("init-db")
 def init_db_command() -> None:
-    """Create the tables that do not exist yet (safe to run on every release)."""
+    """Create or upgrade the database to the newest migration (safe to run on every release)."""
     settings = current_app.extensions["settings"]
-    db.create_tables(settings.DATABASE_URL)
+    db.upgrade(settings.DATABASE_URL)
     click.echo(f"database ready: {settings.DATABASE_URL.split('@')[-1]}")
 
 
@@ -29,3 +30,10 @@ def reconcile_command() -> None:
 
     settings = current_app.extensions["settings"]
     click.echo(maintenance.run_once(settings, queueing.connect(settings.REDIS_URL)))
+
+
+@click.command("db-revision")
+@click.argument("message")
+def revision_command(message: str) -> None:
+    """Write a new migration for what changed in app/models.py."""
+    db.revision(current_app.extensions["settings"].DATABASE_URL, message)

@@ -49,6 +49,30 @@ def session(url: str) -> Iterator[Session]:
 
 
 def create_tables(url: str) -> None:
+    """Create missing tables straight from the models (tests, benches: fast, no migration history)."""
     from app import models  # noqa: F401  (registers the tables)
 
     SQLModel.metadata.create_all(get_engine(url))
+
+
+def _alembic(url: str):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).resolve().parent.parent / "migrations"))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(url: str) -> None:
+    """Create or upgrade the database schema to the newest migration (the Procfile's release step)."""
+    from alembic import command
+
+    command.upgrade(_alembic(url), "head")
+
+
+def revision(url: str, message: str) -> None:
+    """Autogenerate a migration from the difference between the models and the database at `url`."""
+    from alembic import command
+
+    command.revision(_alembic(url), message=message, autogenerate=True)

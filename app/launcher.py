@@ -72,7 +72,7 @@ def main() -> int:
     children: list[subprocess.Popen] = []
     try:
         env = {**os.environ, "REDIS_URL": choose_redis(children), "DATABASE_URL": config.database_url()}
-        db.create_tables(env["DATABASE_URL"])
+        db.upgrade(env["DATABASE_URL"])
         children.append(subprocess.Popen(
             [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
              "--no-control-socket", "--access-logfile", "-", "app:create_app()"], env=env))

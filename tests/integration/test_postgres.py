@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app import create_app, db
+from tests.test_migrations import schema_diff
 from tests.support import start_worker, stop_process, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
@@ -38,7 +39,8 @@ def pg_url():
 
 
 def test_submit_solve_and_cancel_on_postgres(pg_url, redis, redis_url, tmp_path):
-    db.create_tables(pg_url)
+    db.upgrade(pg_url)  # the release step's migrations, on PostgreSQL
+    assert schema_diff(pg_url) == []
     client = create_app({"DATABASE_URL": pg_url, "REDIS_URL": redis_url, "SOLVER_THREADS": 2}).test_client()
     worker = start_worker(pg_url, redis_url, tmp_path / "worker.log")
     try:
