@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from redis.exceptions import RedisError
 from sqlalchemy import func
+from sqlalchemy.orm import defer
 from sqlmodel import col, select
 
 from app import db, lifecycle, problems, queueing
@@ -97,8 +98,7 @@ def submit(data: Any, settings: Settings) -> Run:
     )
     with db.session(settings.DATABASE_URL) as s:
         s.add(run)
-        s.commit()
-        s.refresh(run)
+        s.commit()  # expire_on_commit=False: the row keeps its values and new id, no re-read
     try:
         queueing.enqueue_solve(
             queueing.connect(settings.REDIS_URL), run.id, run.priority, run.time_limit,
@@ -110,9 +110,23 @@ def submit(data: Any, settings: Settings) -> Run:
     return run
 
 
+# The big JSON columns; lists and status polls never need them.
+HEAVY = (Run.input, Run.result, Run.checkpoint, Run.stats)
+
+
 def get(run_id: int, settings: Settings) -> Run:
     with db.session(settings.DATABASE_URL) as s:
         run = s.get(Run, run_id)
+    if run is None:
+        raise RunNotFound(run_id)
+    return run
+
+
+def get_summary(run_id: int, settings: Settings) -> Run:
+    """The run without its input, result, checkpoint and stats (cheap: for status polling).
+    Reading one of those columns from the returned object raises; use get() for them."""
+    with db.session(settings.DATABASE_URL) as s:
+        run = s.exec(select(Run).where(Run.id == run_id).options(*(defer(c) for c in HEAVY))).first()
     if run is None:
         raise RunNotFound(run_id)
     return run
@@ -126,9 +140,9 @@ def progress(run_id: int, settings: Settings, since_id: int = 0) -> list[Progres
 
 def page(settings: Settings, page: int = 1, per_page: int = 20, status: str | None = None,
          problem_type: str | None = None) -> tuple[list[Run], int]:
-    """One page of runs, newest first, and the total count under the filters."""
+    """One page of runs, newest first, and the total count under the filters (heavy columns not loaded)."""
     with db.session(settings.DATABASE_URL) as s:
-        stmt = select(Run)
+        stmt = select(Run).options(*(defer(c) for c in HEAVY))
         count = select(func.count()).select_from(Run)
         if status:
             stmt, count = stmt.where(Run.status == status), count.where(Run.status == status)
@@ -159,4 +173,4 @@ def cancel(run_id: int, settings: Settings) -> Run:
     return run
 
 
-__all__ = ["PRIORITIES", "RunFinished", "RunNotFound", "Submission", "cancel", "get", "page", "progress", "submit"]
+__all__ = ["PRIORITIES", "RunFinished", "RunNotFound", "Submission", "cancel", "get", "get_summary", "page", "progress", "submit"]
