@@ -6,21 +6,23 @@ import logging
 
 from flask import Flask
 
-from app import config, db
+from app import config
 
 
 def create_app(test_config: dict | None = None) -> Flask:
     """The Flask app; `test_config` overrides settings (tests give each app its own DB and Redis)."""
     settings = config.load(test_config)
-    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_path=str(config.INSTANCE_DIR))
+    app = Flask(
+        __name__, template_folder="../templates", static_folder="../static", instance_path=str(config.INSTANCE_DIR)
+    )
     app.config.from_mapping(settings.as_flask())
     app.config.update({k: v for k, v in (test_config or {}).items() if k not in app.config})
     app.extensions["settings"] = settings
     logging.basicConfig(level=logging.INFO)
 
+    from app import cli, monitoring
     from app.api import bp as api_bp
     from app.api import errors as api_errors
-    from app import cli, monitoring
 
     app.register_blueprint(api_bp)
     api_errors.register_app(app)

@@ -25,8 +25,8 @@ def init_db_command() -> None:
 @click.command("reconcile")
 def reconcile_command() -> None:
     """Re-enqueue runs whose job is missing and fail runs whose worker was lost too often."""
-    from workers import maintenance
     from app import queueing
+    from workers import maintenance
 
     settings = current_app.extensions["settings"]
     click.echo(maintenance.run_once(settings, queueing.connect(settings.REDIS_URL)))

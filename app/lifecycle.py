@@ -27,8 +27,13 @@ def start(s: Session, run_id: int, worker: str) -> bool:
     if run is None or RunStatus(run.status) not in ACTIVE:
         return False
     return transition(
-        s, run_id, RunStatus.RUNNING, ACTIVE,
-        started_at=run.started_at or utcnow(), attempt=Run.attempt + 1, worker=worker,
+        s,
+        run_id,
+        RunStatus.RUNNING,
+        ACTIVE,
+        started_at=run.started_at or utcnow(),
+        attempt=Run.attempt + 1,
+        worker=worker,
     )
 
 
@@ -45,8 +50,7 @@ def fail(s: Session, run_id: int, error: str) -> bool:
 
 def cancel_queued(s: Session, run_id: int) -> bool:
     """queued → canceled: it will never start."""
-    return transition(s, run_id, RunStatus.CANCELED, [RunStatus.QUEUED], finished_at=utcnow(),
-                      error=None)
+    return transition(s, run_id, RunStatus.CANCELED, [RunStatus.QUEUED], finished_at=utcnow(), error=None)
 
 
 def record_progress(s: Session, run_id: int, points: list[dict], **fields: Any) -> bool:

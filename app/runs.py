@@ -101,8 +101,12 @@ def submit(data: Any, settings: Settings) -> Run:
         s.commit()  # expire_on_commit=False: the row keeps its values and new id, no re-read
     try:
         queueing.enqueue_solve(
-            queueing.connect(settings.REDIS_URL), run.id, run.priority, run.time_limit,
-            settings.JOB_TIMEOUT_GRACE, settings.MAX_ATTEMPTS,
+            queueing.connect(settings.REDIS_URL),
+            run.id,
+            run.priority,
+            run.time_limit,
+            settings.JOB_TIMEOUT_GRACE,
+            settings.MAX_ATTEMPTS,
         )
     except RedisError:
         # The row is the truth: the reconciler enqueues queued runs whose job is missing.
@@ -138,8 +142,9 @@ def progress(run_id: int, settings: Settings, since_id: int = 0) -> list[Progres
         return list(s.exec(stmt.order_by(col(ProgressPoint.id))))
 
 
-def page(settings: Settings, page: int = 1, per_page: int = 20, status: str | None = None,
-         problem_type: str | None = None) -> tuple[list[Run], int]:
+def page(
+    settings: Settings, page: int = 1, per_page: int = 20, status: str | None = None, problem_type: str | None = None
+) -> tuple[list[Run], int]:
     """One page of runs, newest first, and the total count under the filters (heavy columns not loaded)."""
     with db.session(settings.DATABASE_URL) as s:
         stmt = select(Run).options(*(defer(c) for c in HEAVY))
@@ -173,4 +178,15 @@ def cancel(run_id: int, settings: Settings) -> Run:
     return run
 
 
-__all__ = ["PRIORITIES", "RunFinished", "RunNotFound", "Submission", "cancel", "get", "get_summary", "page", "progress", "submit"]
+__all__ = [
+    "PRIORITIES",
+    "RunFinished",
+    "RunNotFound",
+    "Submission",
+    "cancel",
+    "get",
+    "get_summary",
+    "page",
+    "progress",
+    "submit",
+]

@@ -42,8 +42,16 @@ def database_url(tmp_path) -> str:
 
 @pytest.fixture
 def app(database_url, redis_url):
-    return create_app({"DATABASE_URL": database_url, "REDIS_URL": redis_url, "TESTING": True,
-                       "SOLVER_THREADS": 2, "PROGRESS_INTERVAL": 0.25, "MAX_CONTENT_LENGTH": 256 * 1024})
+    return create_app(
+        {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "TESTING": True,
+            "SOLVER_THREADS": 2,
+            "PROGRESS_INTERVAL": 0.25,
+            "MAX_CONTENT_LENGTH": 256 * 1024,
+        }
+    )
 
 
 @pytest.fixture

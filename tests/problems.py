@@ -4,8 +4,8 @@ inputs, an error while building the model, and an instance made to be slow on pu
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ortools.sat.python import cp_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.problems import Check, InputError, Penalty, ProblemType, Rule, register
 
@@ -36,10 +36,10 @@ def build(inp: Input):
         raise ValueError("the model builder exploded on purpose")
     model = cp_model.CpModel()
     take = [model.new_bool_var(f"take_{i}") for i in range(len(inp.items))]
-    model.add(sum(it.weight * t for it, t in zip(inp.items, take)) <= inp.capacity)
-    model.add(sum(it.value * t for it, t in zip(inp.items, take)) >= inp.min_value)
+    model.add(sum(it.weight * t for it, t in zip(inp.items, take, strict=False)) <= inp.capacity)
+    model.add(sum(it.value * t for it, t in zip(inp.items, take, strict=False)) >= inp.min_value)
     # Minimise the value left behind.
-    model.minimize(sum(it.value * (1 - t) for it, t in zip(inp.items, take)))
+    model.minimize(sum(it.value * (1 - t) for it, t in zip(inp.items, take, strict=False)))
     return model, take
 
 
@@ -60,8 +60,11 @@ def check(inp: Input, solution: dict) -> Check:
         out.violations.append("over capacity")
     if sum(inp.items[i].value for i in chosen) < inp.min_value:
         out.violations.append("below the minimum value")
-    out.penalties = [Penalty("left_behind", it.value, detail=f"item {i}") for i, it in enumerate(inp.items)
-                     if i not in chosen and it.value]
+    out.penalties = [
+        Penalty("left_behind", it.value, detail=f"item {i}")
+        for i, it in enumerate(inp.items)
+        if i not in chosen and it.value
+    ]
     return out
 
 
@@ -75,19 +78,24 @@ def demo_hard() -> Input:
     return Input(capacity=sum(weights) // 2 + 7, items=items)
 
 
-register(ProblemType(
-    name="knapsack",
-    title="Knapsack (test)",
-    description="Test-only problem type.",
-    input_model=Input,
-    validate=validate,
-    importers={},
-    demos={"tiny": lambda: Input(capacity=5, items=[Item(weight=3, value=4), Item(weight=2, value=3),
-                                                   Item(weight=4, value=5)]),
-           "hard": demo_hard},
-    build=build,
-    extract=extract,
-    hint=hint,
-    check=check,
-    rules=[Rule("left_behind", "Value left behind")],
-))
+register(
+    ProblemType(
+        name="knapsack",
+        title="Knapsack (test)",
+        description="Test-only problem type.",
+        input_model=Input,
+        validate=validate,
+        importers={},
+        demos={
+            "tiny": lambda: Input(
+                capacity=5, items=[Item(weight=3, value=4), Item(weight=2, value=3), Item(weight=4, value=5)]
+            ),
+            "hard": demo_hard,
+        },
+        build=build,
+        extract=extract,
+        hint=hint,
+        check=check,
+        rules=[Rule("left_behind", "Value left behind")],
+    )
+)

@@ -29,20 +29,39 @@ def wait_for(predicate: Callable[[], T], timeout: float, interval: float = 0.05,
 
 
 def worker_env(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-           "PROBLEM_MODULES": "tests.problems", "PYTHONPATH": str(ROOT), **extra}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "PROBLEM_MODULES": "tests.problems",
+        "PYTHONPATH": str(ROOT),
+        **extra,
+    }
     return env
 
 
 def start_worker(database_url: str, redis_url: str, log_path: Path, name: str = "", **extra: str) -> subprocess.Popen:
     """A real `rq worker` process on the three queues (the same command as the Procfile)."""
-    cmd = [str(Path(sys.executable).parent / "rq"), "worker", "-w", "workers.worker.SolveWorker",
-           "--with-scheduler", "--url", redis_url]
+    cmd = [
+        str(Path(sys.executable).parent / "rq"),
+        "worker",
+        "-w",
+        "workers.worker.SolveWorker",
+        "--with-scheduler",
+        "--url",
+        redis_url,
+    ]
     if name:
         cmd += ["--name", name]
     log = open(log_path, "ab")  # noqa: SIM115  (closed with the process)
-    proc = subprocess.Popen([*cmd, "high", "default", "low"], cwd=ROOT, env=worker_env(database_url, redis_url, **extra),
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [*cmd, "high", "default", "low"],
+        cwd=ROOT,
+        env=worker_env(database_url, redis_url, **extra),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     proc.log = log  # type: ignore[attr-defined]
     return proc
 

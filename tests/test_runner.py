@@ -25,9 +25,15 @@ def solve_hard(time_limit=30.0, cancel_after=None, interval=0.5, shutdown_after=
             threading.Timer(shutdown_after, watcher.shutdown.set).start()
 
     outcome = runner.solve(
-        model, lambda value: knapsack.extract(inp, take, value), time_limit=time_limit, threads=2, seed=0,
+        model,
+        lambda value: knapsack.extract(inp, take, value),
+        time_limit=time_limit,
+        threads=2,
+        seed=0,
         cancel_requested=lambda: cancel_after is not None and time.monotonic() - t0 > cancel_after,
-        flush=flush, interval=interval, on_start=on_start,
+        flush=flush,
+        interval=interval,
+        on_start=on_start,
     )
     return outcome, time.monotonic() - t0, flushes, inp
 
@@ -54,6 +60,6 @@ def test_shutdown_stops_with_its_own_reason():
 def test_progress_is_written_at_most_once_per_interval():
     _, took, flushes, _ = solve_hard(time_limit=2.0, interval=0.5)
     times = [t for t, _ in flushes]
-    assert all(b - a >= 0.45 for a, b in zip(times, times[1:]))
+    assert all(b - a >= 0.45 for a, b in zip(times, times[1:], strict=False))
     assert len(flushes) <= took / 0.5 + 1
     assert sum(n for _, n in flushes) > 0  # solutions and bounds were recorded

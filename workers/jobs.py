@@ -8,9 +8,9 @@ run's checkpoint, the best solution found so far, given to CP-SAT as hints.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
-import os
 from typing import Any
 
 import ortools
@@ -113,10 +113,17 @@ def _gap(objective: float | None, bound: float | None) -> float | None:
     return abs(objective - bound) / max(1.0, abs(objective))
 
 
-def _store(settings: config.Settings, run: Run, problem: problems.ProblemType, inp: Any, outcome: runner.Outcome) -> str:
+def _store(
+    settings: config.Settings, run: Run, problem: problems.ProblemType, inp: Any, outcome: runner.Outcome
+) -> str:
     """Check the solution independently, then store the result with its terminal status."""
-    stats = {**(run.stats or {}), **outcome.stats, "ortools_version": ortools.__version__,
-             "stop_reason": outcome.stop_reason, "attempt": run.attempt}
+    stats = {
+        **(run.stats or {}),
+        **outcome.stats,
+        "ortools_version": ortools.__version__,
+        "stop_reason": outcome.stop_reason,
+        "attempt": run.attempt,
+    }
     fields: dict[str, Any] = {"solver_status": outcome.status, "stats": stats, "num_solutions": outcome.num_solutions}
     canceled = outcome.stop_reason == "canceled"
     if outcome.solution is not None:
@@ -128,8 +135,12 @@ def _store(settings: config.Settings, run: Run, problem: problems.ProblemType, i
             solver_objective=outcome.solver_objective,
             best_bound=outcome.best_bound,
             gap=_gap(check.objective, outcome.best_bound),
-            result={"solution": outcome.solution, "breakdown": problem.breakdown(check),
-                    "checked": True, "summary": problem.summary(inp)},
+            result={
+                "solution": outcome.solution,
+                "breakdown": problem.breakdown(check),
+                "checked": True,
+                "summary": problem.summary(inp),
+            },
         )
         to = RunStatus.CANCELED if canceled else RunStatus.SUCCEEDED
     elif outcome.status == "INFEASIBLE":

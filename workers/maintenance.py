@@ -51,12 +51,15 @@ def reconcile(settings: Settings, redis: Redis) -> dict[str, int]:
             continue
         if run.attempt >= settings.MAX_ATTEMPTS:
             with db.session(settings.DATABASE_URL) as s:
-                counts["failed"] += lifecycle.fail(s, run.id, f"the worker solving this run was lost {run.attempt} times")
+                counts["failed"] += lifecycle.fail(
+                    s, run.id, f"the worker solving this run was lost {run.attempt} times"
+                )
             continue
         if job is not None:
             job.delete()
-        queueing.enqueue_solve(redis, run.id, run.priority, run.time_limit, settings.JOB_TIMEOUT_GRACE,
-                               settings.MAX_ATTEMPTS - run.attempt)
+        queueing.enqueue_solve(
+            redis, run.id, run.priority, run.time_limit, settings.JOB_TIMEOUT_GRACE, settings.MAX_ATTEMPTS - run.attempt
+        )
         counts["requeued"] += 1
         log.warning("run %s was %s with job %s: re-enqueued", run.id, run.status, status)
     return counts

@@ -46,8 +46,9 @@ class ProgressCallback(cp_model.CpSolverSolutionCallback):
             self.live.objective = self.objective_value
             self.live.bound = self.best_objective_bound
             self.live.incumbent, self.live.incumbent_saved = incumbent, False
-            self.live.points.append({"elapsed": self.elapsed(), "objective": self.objective_value,
-                                     "bound": self.best_objective_bound})
+            self.live.points.append(
+                {"elapsed": self.elapsed(), "objective": self.objective_value, "bound": self.best_objective_bound}
+            )
 
 
 @dataclass
@@ -58,8 +59,15 @@ class StopReason:
 class Watcher(threading.Thread):
     """Polls for a cancel request, the deadline and shutdown; flushes progress on a throttle."""
 
-    def __init__(self, solver: cp_model.CpSolver, live: Live, deadline: float,
-                 cancel_requested: Callable[[], bool], flush: Callable[[Live], None], interval: float):
+    def __init__(
+        self,
+        solver: cp_model.CpSolver,
+        live: Live,
+        deadline: float,
+        cancel_requested: Callable[[], bool],
+        flush: Callable[[Live], None],
+        interval: float,
+    ):
         super().__init__(daemon=True, name="solve-watcher")
         self.solver, self.live, self.deadline = solver, live, deadline
         self.cancel_requested, self.flush, self.interval = cancel_requested, flush, interval
@@ -101,9 +109,19 @@ class Outcome:
     stats: dict
 
 
-def solve(model: cp_model.CpModel, extract: Callable[[Callable[[Any], int]], dict], *, time_limit: float,
-          threads: int, seed: int, cancel_requested: Callable[[], bool], flush: Callable[[Live], None],
-          interval: float, offset: float = 0.0, on_start: Callable[[Watcher], None] | None = None) -> Outcome:
+def solve(
+    model: cp_model.CpModel,
+    extract: Callable[[Callable[[Any], int]], dict],
+    *,
+    time_limit: float,
+    threads: int,
+    seed: int,
+    cancel_requested: Callable[[], bool],
+    flush: Callable[[Live], None],
+    interval: float,
+    offset: float = 0.0,
+    on_start: Callable[[Watcher], None] | None = None,
+) -> Outcome:
     """Solve `model` for at most `time_limit` seconds, reporting progress and obeying stop requests."""
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit

@@ -40,8 +40,12 @@ def query_int(name: str, default: int, lo: int, hi: int) -> int:
 
 
 def query_error(name: str, expected: str) -> ApiError:
-    return ApiError(422, "invalid_query", f"query parameter {name} must be {expected}",
-                    [{"path": f"query.{name}", "message": f"must be {expected}"}])
+    return ApiError(
+        422,
+        "invalid_query",
+        f"query parameter {name} must be {expected}",
+        [{"path": f"query.{name}", "message": f"must be {expected}"}],
+    )
 
 
 def register_app(app) -> None:

@@ -2,37 +2,59 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import url_for
 
 from app.models import ProgressPoint, Run
 from app.problems import ProblemType
 
-SUMMARY_FIELDS = ("id", "name", "problem_type", "status", "priority", "time_limit", "threads", "solver_status",
-                  "objective", "solver_objective", "best_bound", "gap", "num_solutions", "wall_time", "error",
-                  "attempt", "worker", "input_format")
+SUMMARY_FIELDS = (
+    "id",
+    "name",
+    "problem_type",
+    "status",
+    "priority",
+    "time_limit",
+    "threads",
+    "solver_status",
+    "objective",
+    "solver_objective",
+    "best_bound",
+    "gap",
+    "num_solutions",
+    "wall_time",
+    "error",
+    "attempt",
+    "worker",
+    "input_format",
+)
 
 
 def _iso(value: datetime | None) -> str | None:
     if value is None:
         return None
-    return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).isoformat()
+    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
 
 
 def run(r: Run, progress: list[ProgressPoint] | None = None, detail: bool = False) -> dict:
     out = {f: getattr(r, f) for f in SUMMARY_FIELDS}
     out.update(
-        created_at=_iso(r.created_at), started_at=_iso(r.started_at), finished_at=_iso(r.finished_at),
-        cancel_requested=r.cancel_requested_at is not None, terminal=r.is_terminal,
+        created_at=_iso(r.created_at),
+        started_at=_iso(r.started_at),
+        finished_at=_iso(r.finished_at),
+        cancel_requested=r.cancel_requested_at is not None,
+        terminal=r.is_terminal,
         links={"self": url_for("api.show", run_id=r.id), "cancel": url_for("api.cancel", run_id=r.id)},
     )
     if detail:
         out["stats"] = r.stats
         out["input"] = r.input
         out["result"] = r.result
-        out["progress"] = [{"elapsed": p.elapsed, "objective": p.objective, "bound": p.bound, "attempt": p.attempt}
-                           for p in (progress or [])]
+        out["progress"] = [
+            {"elapsed": p.elapsed, "objective": p.objective, "bound": p.bound, "attempt": p.attempt}
+            for p in (progress or [])
+        ]
     return out
 
 

@@ -101,13 +101,15 @@ class ProblemType:
         out = []
         for rule in self.rules:
             items = [p for p in check.penalties if p.rule == rule.key]
-            out.append({
-                "rule": rule.key,
-                "label": rule.label,
-                "cost": sum(p.cost for p in items),
-                "count": len(items),
-                "items": [p.__dict__ for p in items],
-            })
+            out.append(
+                {
+                    "rule": rule.key,
+                    "label": rule.label,
+                    "cost": sum(p.cost for p in items),
+                    "count": len(items),
+                    "items": [p.__dict__ for p in items],
+                }
+            )
         return out
 
     def load(self, payload: Any, fmt: str = "json") -> BaseModel:
@@ -115,7 +117,9 @@ class ProblemType:
         if fmt == "json":
             return self.validate(payload)
         if fmt not in self.importers:
-            raise InputError([{"path": "format", "message": f"unknown format {fmt!r}; known: json, {', '.join(self.importers)}"}])
+            raise InputError(
+                [{"path": "format", "message": f"unknown format {fmt!r}; known: json, {', '.join(self.importers)}"}]
+            )
         if not isinstance(payload, str):
             raise InputError([{"path": "input", "message": f"format {fmt!r} expects the file's text as a string"}])
         return self.importers[fmt](payload)

@@ -49,8 +49,13 @@ def test_json_that_is_not_an_object_is_422(client, no_run_left):
 
 
 def test_schema_violations_name_every_field(client, no_run_left):
-    body = {"problem_type": "knapsack", "time_limit": -1, "priority": "urgent", "colour": "red",
-            "input": {"capacity": -5, "items": [{"weight": 1, "value": "lots"}]}}
+    body = {
+        "problem_type": "knapsack",
+        "time_limit": -1,
+        "priority": "urgent",
+        "colour": "red",
+        "input": {"capacity": -5, "items": [{"weight": 1, "value": "lots"}]},
+    }
     resp = client.post("/api/v1/runs", json=body)
     assert resp.status_code == 422
     assert set(paths(resp)) == {"time_limit", "priority", "colour"}  # envelope first; input after

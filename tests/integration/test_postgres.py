@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app import create_app, db
-from tests.test_migrations import schema_diff
 from tests.support import start_worker, stop_process, wait_for
+from tests.test_migrations import schema_diff
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres]
 SERVER = os.environ.get("PG_TEST_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -45,16 +45,20 @@ def test_submit_solve_and_cancel_on_postgres(pg_url, redis, redis_url, tmp_path)
     worker = start_worker(pg_url, redis_url, tmp_path / "worker.log")
     try:
         run_id = client.post("/api/v1/runs", json={"problem_type": "knapsack", "demo": "tiny"}).get_json()["id"]
-        doc = wait_for(lambda: (d := client.get(f"/api/v1/runs/{run_id}").get_json())["terminal"] and d, 30,
-                       what="the run to finish")
+        doc = wait_for(
+            lambda: (d := client.get(f"/api/v1/runs/{run_id}").get_json())["terminal"] and d,
+            30,
+            what="the run to finish",
+        )
         assert doc["status"] == "succeeded" and doc["objective"] == 5 and doc["progress"]
 
         slow = client.post("/api/v1/runs", json={"problem_type": "knapsack", "demo": "hard", "time_limit": 60})
         slow_id = slow.get_json()["id"]
         wait_for(lambda: client.get(f"/api/v1/runs/{slow_id}").get_json()["num_solutions"] > 0, 30, what="a solution")
         assert client.post(f"/api/v1/runs/{slow_id}/cancel").status_code == 202
-        doc = wait_for(lambda: (d := client.get(f"/api/v1/runs/{slow_id}").get_json())["terminal"] and d, 5,
-                       what="canceled")
+        doc = wait_for(
+            lambda: (d := client.get(f"/api/v1/runs/{slow_id}").get_json())["terminal"] and d, 5, what="canceled"
+        )
         assert doc["status"] == "canceled" and doc["result"]["checked"]
     finally:
         stop_process(worker)

@@ -44,8 +44,13 @@ def test_a_killed_work_horse_is_retried_from_its_checkpoint(client, worker, data
 
 def _stored_run(database_url, **fields) -> int:
     with db.session(database_url) as s:
-        run = Run(problem_type="knapsack", time_limit=5, threads=1,
-                  input={"capacity": 5, "items": [{"weight": 3, "value": 4}]}, **fields)
+        run = Run(
+            problem_type="knapsack",
+            time_limit=5,
+            threads=1,
+            input={"capacity": 5, "items": [{"weight": 3, "value": 4}]},
+            **fields,
+        )
         s.add(run)
         s.commit()
         return run.id

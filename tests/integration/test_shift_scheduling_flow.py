@@ -34,8 +34,14 @@ def assert_checked(doc):
 @pytest.mark.slow
 @pytest.mark.skipif(not INSTANCE1.exists(), reason="needs ../shared/benchmarks")
 def test_instance1_is_solved_to_the_published_optimum(client, worker):
-    body = {"problem_type": "shift_scheduling", "format": "benchmark_text", "input": INSTANCE1.read_text(),
-            "time_limit": 60, "threads": 4, "name": "Instance1"}
+    body = {
+        "problem_type": "shift_scheduling",
+        "format": "benchmark_text",
+        "input": INSTANCE1.read_text(),
+        "time_limit": 60,
+        "threads": 4,
+        "name": "Instance1",
+    }
     started = time.monotonic()
     resp = client.post("/api/v1/runs", json=body)
     assert resp.status_code == 202, resp.get_json()
@@ -52,8 +58,11 @@ def test_instance1_is_solved_to_the_published_optimum(client, worker):
 def test_progress_appears_while_solving_then_a_checked_roster(client, worker):
     resp = client.post("/api/v1/runs", json={"problem_type": "shift_scheduling", "demo": "medium", "time_limit": 8})
     run_id = resp.get_json()["id"]
-    live = wait_for(lambda: (d := run_json(client, run_id))["status"] == "running" and d["progress"] and d, 30,
-                    what="progress points while running")
+    live = wait_for(
+        lambda: (d := run_json(client, run_id))["status"] == "running" and d["progress"] and d,
+        30,
+        what="progress points while running",
+    )
     assert live["progress"][0]["objective"] is not None
     doc = wait_for(lambda: finished(client, run_id), 30, interval=0.2, what="the run to finish")
     assert doc["status"] == "succeeded" and doc["solver_status"] in ("OPTIMAL", "FEASIBLE")
