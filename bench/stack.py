@@ -1,0 +1,219 @@
+"""A private, throw-away SolveQueue stack for benchmarks: never the developer's Redis or database.
+
+    from bench.stack import Stack
+
+    with Stack() as stack:                      # private redis-server + temp SQLite file (tables created)
+        url = stack.start_web()                 # gunicorn, Procfile `web:` settings, on 127.0.0.1:<free port>
+        stack.start_workers(2)                  # real `rq worker` processes, Procfile `worker:` command
+        ...                                     # talk HTTP to `url`; stack.redis is a Redis client
+    # every child process (and its children: gunicorn workers, rq work horses) is stopped here,
+    # also on Ctrl-C, SIGTERM or an exception.
+
+What a `Stack` gives you:
+- `workdir`        a temp folder holding the SQLite file and one log file per child (kept if `keep=True`
+                   or when the block raised; its path is printed then)
+- `redis_url`, `database_url`, `redis` (a connected client), `flush_redis()`
+- `start_web(app_spec="app:create_app()") -> base URL`  any WSGI app spec, served with the Procfile's web
+                   settings (WEB_CONCURRENCY / WEB_THREADS are read from the environment as there);
+                   `web_command(app_spec, port)` is the exact command line
+- `start_workers(n)`  waits until all n workers have registered in Redis
+- `env`            the environment every child gets (DATABASE_URL, REDIS_URL, PYTHONPATH, plus `env=`)
+
+Linux only (a child's own children are found in /proc by session id). Only 127.0.0.1 is ever bound.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from redis import Redis
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+PROCFILE = ROOT / "Procfile"
+
+if str(ROOT) not in sys.path:  # so `app` imports when a bench script is run as `python bench/x.py`
+    sys.path.insert(0, str(ROOT))
+
+from app import db  # noqa: E402
+from app.launcher import free_port, start_bundled_redis  # noqa: E402
+
+
+def procfile_command(process: str, env: dict[str, str]) -> list[str]:
+    """The Procfile's command for `process` ("web", "worker"), with $VAR and ${VAR:-default} expanded."""
+    for line in PROCFILE.read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name.strip() == process:
+            expanded = re.sub(r"\$\{(\w+):-([^}]*)\}|\$(\w+)",
+                              lambda m: env.get(m[1] or m[3]) or (m[2] or ""), command)
+            return shlex.split(expanded)
+    raise KeyError(f"no {process!r} line in {PROCFILE}")
+
+
+class Stack:
+    def __init__(self, env: dict[str, str] | None = None, keep: bool = False):
+        self.extra_env = env or {}
+        self.keep = keep
+        self.children: list[tuple[str, subprocess.Popen]] = []
+        self.workdir = Path(tempfile.mkdtemp(prefix="solvequeue-bench-"))
+        self.redis_url = ""
+        self.database_url = f"sqlite:///{self.workdir / 'bench.sqlite3'}"
+        self.redis: Redis | None = None
+        self._old_sigterm = None
+
+    # --- context manager -------------------------------------------------------------------------
+    def __enter__(self) -> Stack:
+        # SIGTERM to the bench becomes SystemExit, so the `finally` below still stops every child.
+        self._old_sigterm = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        try:
+            proc, self.redis_url = start_bundled_redis(self.workdir / "redis")
+            self.children.append(("redis", proc))
+            self.redis = Redis.from_url(self.redis_url)
+            db.create_tables(self.database_url)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.stop(keep=self.keep or exc_type is not None)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
+                "PYTHONPATH": str(ROOT), **self.extra_env}
+
+    # --- starting things -------------------------------------------------------------------------
+    def start_web(self, app_spec: str = "app:create_app()", name: str = "web", timeout: float = 30) -> str:
+        """gunicorn with the Procfile's web settings serving `app_spec`; returns its base URL when it answers."""
+        port = free_port()
+        proc = self._spawn(name, self.web_command(app_spec, port))
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout
+        while not _answers(port):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{name} did not start:\n{self.log_tail(name)}")
+            time.sleep(0.1)
+        return url
+
+    def web_command(self, app_spec: str, port: int | str) -> list[str]:
+        """The Procfile's web command, bound to 127.0.0.1:port, serving `app_spec`."""
+        cmd = procfile_command("web", {**self.env, "PORT": str(port)})
+        cmd[0] = str(BIN / cmd[0])
+        cmd[cmd.index("--bind") + 1] = f"127.0.0.1:{port}"  # loopback only
+        cmd[-1] = app_spec
+        if "--no-control-socket" not in cmd:
+            cmd.insert(1, "--no-control-socket")
+        return cmd
+
+    def start_workers(self, n: int = 1, timeout: float = 60) -> None:
+        """n `rq worker` processes (the Procfile's worker command); returns when all are registered."""
+        from rq import Worker
+
+        before = Worker.count(connection=self.redis)
+        names = [f"worker-{before + i + 1}" for i in range(n)]
+        for name in names:
+            cmd = procfile_command("worker", self.env)
+            cmd[0] = str(BIN / cmd[0])
+            self._spawn(name, cmd)
+        deadline = time.monotonic() + timeout
+        while Worker.count(connection=self.redis) < before + n:
+            dead = [name for name, p in self.children if p.poll() is not None]
+            if dead or time.monotonic() > deadline:
+                problem = f"{dead[0]} exited" if dead else f"not registered after {timeout:g} s"
+                raise RuntimeError(f"workers did not start: {problem}\n{self.log_tail(dead[0] if dead else names[0])}")
+            time.sleep(0.2)
+
+    def flush_redis(self) -> None:
+        self.redis.flushdb()
+
+    def _spawn(self, name: str, cmd: list[str]) -> subprocess.Popen:
+        log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115  (the child holds it)
+        # Own session: a Ctrl-C at the terminal reaches only the bench, which then stops the children in order.
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
+        log.close()
+        self.children.append((name, proc))
+        return proc
+
+    def log_tail(self, name: str, lines: int = 30) -> str:
+        path = self.workdir / f"{name}.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
+    # --- stopping --------------------------------------------------------------------------------
+    def stop(self, keep: bool = False) -> None:
+        """Stop every child, newest first (workers, then web servers, then Redis). Idempotent."""
+        while self.children:
+            name, proc = self.children.pop()
+            # rq workers: SIGTERM the work horse too, so a running solve stops now instead of at its limit.
+            _terminate(proc, signal_children=name.startswith("worker"))
+        if self.redis is not None:
+            self.redis.close()
+        if self._old_sigterm is not None:
+            signal.signal(signal.SIGTERM, self._old_sigterm)
+            self._old_sigterm = None
+        if keep:
+            print(f"(bench stack files kept in {self.workdir})", file=sys.stderr)
+        else:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _answers(port: int) -> bool:
+    """True once an HTTP server answers on 127.0.0.1:port (any status)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        conn.request("GET", "/")
+        conn.getresponse().read()
+        return True
+    except OSError:
+        return False
+    finally:
+        conn.close()
+
+
+def _session(sid: int) -> list[int]:
+    """Every process in session `sid` except its leader: gunicorn's workers, rq's scheduler and work
+    horses (they setpgrp, but keep the session, even when orphaned)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (comm)": state ppid pgrp session
+        except OSError:
+            continue
+        if int(fields[3]) == sid and int(stat.parent.name) != sid:
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def _terminate(proc: subprocess.Popen, signal_children: bool, timeout: float = 15) -> None:
+    """SIGTERM (to the leader, or to the whole session), wait, then SIGKILL whatever is left of the session."""
+    if proc.poll() is None:
+        for pid in [proc.pid, *(_session(proc.pid) if signal_children else [])]:
+            _kill(pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            _kill(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+    deadline = time.monotonic() + 5
+    while _session(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)  # gunicorn workers / a work horse finishing their own shutdown
+    for pid in _session(proc.pid):
+        _kill(pid, signal.SIGKILL)
+
+
+def _kill(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
