@@ -1,0 +1,136 @@
+"""The shift-scheduling result as a roster grid (staff x days) and as CSV.
+
+Cells are marked from the input itself (requests and cover), so the grid shows what was asked for
+next to what was planned; the objective breakdown explains the cost of each mark.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass
+class Cell:
+    code: str | None
+    classes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what a planner should know about this cell
+    cost: int = 0
+
+
+@dataclass
+class Row:
+    staff: str
+    cells: list[Cell]
+    shifts: int = 0
+    minutes: int = 0
+    cost: int = 0
+
+
+@dataclass
+class CoverCell:
+    count: int
+    requirement: int | None
+    state: str  # ok | under | over | none (no requirement)
+
+
+@dataclass
+class Roster:
+    days: list[dict[str, Any]]
+    shifts: list[dict[str, Any]]
+    rows: list[Row]
+    cover: list[tuple[str, list[CoverCell]]]
+    counts: dict[str, int]  # marks by kind, for the legend
+
+    @property
+    def hue(self) -> dict[str, int]:
+        """Shift id -> colour index, so each shift keeps its colour in the grid and the legend."""
+        return {s["id"]: s["hue"] for s in self.shifts}
+
+
+def day_label(day: int | None) -> str:
+    return "" if day is None else f"day {day} ({WEEKDAYS[day % 7]})"
+
+
+def build(inp: dict[str, Any], solution: dict[str, Any], breakdown: list[dict[str, Any]]) -> Roster:
+    """The grid of a solution, with missed requests and under/over cover marked."""
+    horizon = inp["horizon_days"]
+    roster = solution.get("roster", {})
+    length = {s["id"]: s["length_minutes"] for s in inp["shifts"]}
+    rows = {p["id"]: Row(p["id"], [Cell(code) for code in _days(roster.get(p["id"]), horizon)])
+            for p in inp["staff"]}
+    counts: dict[str, int] = defaultdict(int)
+    for req in inp.get("shift_on_requests", []):
+        cell = _cell(rows, req)
+        if cell and cell.code != req["shift"]:
+            _mark(cell, "missed-on", f"asked to work {req['shift']} (weight {req.get('weight', 1)})", counts)
+    for req in inp.get("shift_off_requests", []):
+        cell = _cell(rows, req)
+        if cell and cell.code == req["shift"]:
+            _mark(cell, "missed-off", f"asked not to work {req['shift']} (weight {req.get('weight', 1)})", counts)
+    for person in inp["staff"]:
+        for day in person.get("days_off", []):
+            if day < horizon:
+                rows[person["id"]].cells[day].classes.append("day-off")
+    for item in (i for rule in breakdown for i in rule.get("items", [])):
+        if item.get("who") in rows and item.get("day") is not None and item["day"] < horizon:
+            rows[item["who"]].cells[item["day"]].cost += int(item.get("cost", 0))
+        if item.get("who") in rows:
+            rows[item["who"]].cost += int(item.get("cost", 0))
+    for row in rows.values():
+        worked = [c.code for c in row.cells if c.code]
+        row.shifts, row.minutes = len(worked), sum(length.get(code, 0) for code in worked)
+    cover = _cover(inp, list(rows.values()), horizon, counts)
+    days = [{"index": d, "weekday": WEEKDAYS[d % 7], "weekend": d % 7 >= 5} for d in range(horizon)]
+    shifts = [{"id": s["id"], "hue": i} for i, s in enumerate(inp["shifts"])]
+    return Roster(days, shifts, list(rows.values()), cover, dict(counts))
+
+
+def _days(codes: list[str | None] | None, horizon: int) -> list[str | None]:
+    codes = list(codes or [])
+    return (codes + [None] * horizon)[:horizon]
+
+
+def _cell(rows: dict[str, Row], req: dict[str, Any]) -> Cell | None:
+    row = rows.get(req["staff"])
+    return row.cells[req["day"]] if row and req["day"] < len(row.cells) else None
+
+
+def _mark(cell: Cell, kind: str, note: str, counts: dict[str, int]) -> None:
+    cell.classes.append(kind)
+    cell.notes.append(note)
+    counts[kind] += 1
+
+
+def _cover(inp: dict[str, Any], rows: list[Row], horizon: int, counts: dict[str, int]) -> list[tuple[str, list[CoverCell]]]:
+    """Per shift and day: how many work it, against the requirement."""
+    need = {(c["day"], c["shift"]): c["requirement"] for c in inp.get("cover", [])}
+    out = []
+    for shift in inp["shifts"]:
+        cells = []
+        for day in range(horizon):
+            count = sum(1 for r in rows if r.cells[day].code == shift["id"])
+            req = need.get((day, shift["id"]))
+            state = "none" if req is None else "under" if count < req else "over" if count > req else "ok"
+            if state in ("under", "over"):
+                counts[f"cover-{state}"] += 1
+            cells.append(CoverCell(count, req, state))
+        out.append((shift["id"], cells))
+    return out
+
+
+def to_csv(inp: dict[str, Any], solution: dict[str, Any]) -> str:
+    """One row per person, one column per day; shift codes, empty when off."""
+    horizon = inp["horizon_days"]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["staff", *(f"{d} {WEEKDAYS[d % 7]}" for d in range(horizon))])
+    roster = solution.get("roster", {})
+    for person in inp["staff"]:
+        writer.writerow([person["id"], *(code or "" for code in _days(roster.get(person["id"]), horizon))])
+    return buf.getvalue()

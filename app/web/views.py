@@ -1,0 +1,90 @@
+"""The pages. Views are thin: read the request → call a service in app.runs → render.
+
+Every page works as a plain form POST + redirect; htmx only makes it live (polling fragments, cancel
+in place). The full page and its fragment render from the same partial template.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+
+from app import runs
+from app.config import Settings
+from app.models import RunStatus
+from app.problems import InputError
+from app.web import downloads, forms, present
+
+bp = Blueprint("web", __name__)
+
+
+def _settings() -> Settings:
+    return current_app.extensions["settings"]
+
+
+@bp.get("/")
+def index():
+    listing = present.listing(_settings(), request.args.get("page", ""), request.args.get("status", ""))
+    if request.htmx and request.htmx.target == "runs" and not request.htmx.history_restore_request:
+        return render_template("runs/_list.html", listing=listing)
+    return render_template("index.html", form=forms.SubmitForm.blank(), listing=listing)
+
+
+@bp.post("/runs")
+def create():
+    form, data = forms.read(request.form, request.files)
+    if not form.errors:
+        try:
+            run = runs.submit(data, _settings())
+            return redirect(url_for("web.show", run_id=run.id), 303)
+        except InputError as exc:
+            form.fail(exc)
+    listing = present.listing(_settings(), "", "")
+    return render_template("index.html", form=form, listing=listing), 422
+
+
+@bp.get("/runs/<int:run_id>")
+def show(run_id: int):
+    run = runs.get(run_id, _settings())
+    return render_template("runs/show.html", **present.status_context(run, _settings()))
+
+
+@bp.get("/runs/<int:run_id>/status")
+def status(run_id: int):
+    run = runs.get(run_id, _settings())
+    return render_template("runs/_live.html", **present.status_context(run, _settings()))
+
+
+@bp.post("/runs/<int:run_id>/cancel")
+def cancel(run_id: int):
+    try:
+        run = runs.cancel(run_id, _settings())
+    except runs.RunFinished:
+        run = runs.get(run_id, _settings())
+        flash("This run had already finished; there was nothing to cancel.", "info")
+    if request.htmx:
+        return render_template("runs/_live.html", **present.status_context(run, _settings()))
+    if run.status != RunStatus.CANCELED.value and not run.is_terminal:
+        flash("Stopping the solve; the best solution found so far will be kept.", "info")
+    return redirect(url_for("web.show", run_id=run_id), 303)
+
+
+@bp.post("/runs/<int:run_id>/again")
+def again(run_id: int):
+    run = runs.get(run_id, _settings())
+    try:
+        new = runs.submit(forms.again(run, request.form.get("time_limit", "")), _settings())
+    except InputError as exc:
+        flash("Could not solve again: " + "; ".join(e["message"] for e in exc.errors), "error")
+        return redirect(url_for("web.show", run_id=run_id), 303)
+    return redirect(url_for("web.show", run_id=new.id), 303)
+
+
+@bp.get("/runs/<int:run_id>/download/<filename>")
+def download(run_id: int, filename: str):
+    run = runs.get(run_id, _settings())
+    found = downloads.render(run, filename, _settings())
+    if found is None:
+        abort(404)
+    body, mimetype = found
+    disposition = f'attachment; filename="run-{run.id}-{filename}"'
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": disposition})

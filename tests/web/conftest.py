@@ -1,0 +1,86 @@
+"""Fixtures for the page tests: runs stored directly in the test's database, in any state."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from app import create_app, db
+from app.models import ProgressPoint, Run, utcnow
+
+SHIFT_INPUT: dict[str, Any] = {
+    "horizon_days": 7,
+    "shifts": [{"id": "D", "length_minutes": 480, "cannot_follow": []},
+               {"id": "N", "length_minutes": 600, "cannot_follow": ["D"]}],
+    "staff": [{"id": "Ann", "days_off": [6]}, {"id": "Bob"}],
+    "shift_on_requests": [{"staff": "Ann", "day": 0, "shift": "D", "weight": 3},
+                          {"staff": "Bob", "day": 1, "shift": "N", "weight": 2}],
+    "shift_off_requests": [{"staff": "Bob", "day": 2, "shift": "D", "weight": 4}],
+    "cover": [{"day": d, "shift": "D", "requirement": 1, "weight_under": 100, "weight_over": 1} for d in range(7)]
+    + [{"day": 3, "shift": "N", "requirement": 1, "weight_under": 100, "weight_over": 1}],
+}
+# Ann gets her Monday D; Bob asked for N on Tuesday (works D instead) and not to work D on Wednesday
+# (does); Thursday has two on D (over) and nobody on N (under); Sunday nobody on D (under).
+SHIFT_SOLUTION = {"roster": {"Ann": ["D", None, "D", "D", None, "D", None],
+                             "Bob": [None, "D", "D", "D", "D", None, None]}}
+SHIFT_BREAKDOWN = [
+    {"rule": "shift_on_requests", "label": "Shift requests not granted", "cost": 2, "count": 1,
+     "items": [{"rule": "shift_on_requests", "cost": 2, "who": "Bob", "day": 1, "shift": "N",
+                "detail": "asked to work N, worked D"}]},
+    {"rule": "shift_off_requests", "label": "Day-off requests not granted", "cost": 4, "count": 1,
+     "items": [{"rule": "shift_off_requests", "cost": 4, "who": "Bob", "day": 2, "shift": "D",
+                "detail": "asked not to work D"}]},
+    {"rule": "cover", "label": "Cover missed", "cost": 201, "count": 3,
+     "items": [{"rule": "cover", "cost": 1, "who": None, "day": 3, "shift": "D", "detail": "2 on D, 1 needed"},
+               {"rule": "cover", "cost": 100, "who": None, "day": 3, "shift": "N", "detail": "0 on N, 1 needed"},
+               {"rule": "cover", "cost": 100, "who": None, "day": 6, "shift": "D", "detail": "0 on D, 1 needed"}]},
+]
+
+
+@pytest.fixture
+def make_run(database_url):
+    """Store a run as if a worker had got it to `status` (finished ones with a result)."""
+
+    def make(status: str = "queued", problem_type: str = "knapsack", **fields: Any) -> Run:
+        now = utcnow()
+        values: dict[str, Any] = {"problem_type": problem_type, "name": f"{status} run", "status": status,
+                                  "time_limit": 10.0, "threads": 2, "input": {"capacity": 5, "items": []}}
+        if status != "queued":
+            values.update(started_at=now - timedelta(seconds=4), attempt=1)
+        if status not in ("queued", "running"):
+            values.update(finished_at=now, wall_time=3.5, solver_status="FEASIBLE")
+        values.update(fields)
+        run = Run(**values)
+        with db.session(database_url) as s:
+            s.add(run)
+            s.commit()
+            s.refresh(run)
+        return run
+
+    return make
+
+
+@pytest.fixture
+def shift_run(make_run):
+    """A finished shift-scheduling run with a roster that misses some requests and some cover."""
+
+    def make(status: str = "succeeded", **fields: Any) -> Run:
+        result = {"solution": SHIFT_SOLUTION, "breakdown": SHIFT_BREAKDOWN, "checked": True, "summary": {}}
+        return make_run(status, "shift_scheduling", input=SHIFT_INPUT, result=result, objective=207,
+                        best_bound=150, gap=0.275, num_solutions=4, **fields)
+
+    return make
+
+
+def add_progress(database_url: str, run_id: int, points: list[tuple[float, float | None, float | None]]) -> None:
+    with db.session(database_url) as s:
+        s.add_all(ProgressPoint(run_id=run_id, elapsed=e, objective=o, bound=b) for e, o, b in points)
+        s.commit()
+
+
+@pytest.fixture
+def admin_app(database_url, redis_url):
+    return create_app({"DATABASE_URL": database_url, "REDIS_URL": redis_url, "TESTING": True,
+                       "ADMIN_USER": "boss", "ADMIN_PASSWORD": "s3cret"})
