@@ -20,7 +20,7 @@ def init_app(app: Flask) -> None:
     formatting.init_app(app)
     app.jinja_env.globals.update(
         elapsed=present.elapsed, breakdown_when=results.breakdown_when, problem_types=problems.all_types,
-        format_choices=forms.format_choices, dashboard_enabled=dashboard.enabled,
+        format_choices=forms.format_choices, demo_label=forms.demo_label, dashboard_enabled=dashboard.enabled,
     )
     errors.init_app(app)
     dashboard.init_app(app)

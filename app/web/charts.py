@@ -51,6 +51,11 @@ def _thin(points: Sequence[Point]) -> list[Point]:
     return [*points[::stride], points[-1]]
 
 
+def _changes(series: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Only the points where the value changes: a step line looks the same without the others."""
+    return [pt for i, pt in enumerate(series) if i == 0 or pt[1] != series[i - 1][1]]
+
+
 def _steps(series: list[tuple[float, float]], x_end: float, sx, sy) -> str:
     """SVG path data for a step line through `series`, held flat until `x_end`."""
     parts = []
@@ -66,8 +71,8 @@ def _steps(series: list[tuple[float, float]], x_end: float, sx, sy) -> str:
 def progress_chart(points: Sequence[Point], x_end: float, chart_id: str = "chart") -> Markup:
     """The chart as inline SVG markup; `x_end` is 'now' (or the end of the solve) in seconds."""
     points = _thin(points)
-    objective = [(p.elapsed, p.objective) for p in points if p.objective is not None]
-    bound = [(p.elapsed, p.bound) for p in points if p.bound is not None]
+    objective = _changes([(p.elapsed, p.objective) for p in points if p.objective is not None])
+    bound = _changes([(p.elapsed, p.bound) for p in points if p.bound is not None])
     values = [v for _, v in objective + bound]
     if not values:
         return Markup("")
@@ -89,10 +94,12 @@ def progress_chart(points: Sequence[Point], x_end: float, chart_id: str = "chart
            f'aria-labelledby="{escape(chart_id)}-title" preserveAspectRatio="xMidYMid meet">',
            f'<title id="{escape(chart_id)}-title">{escape(_describe(objective, bound, x_max))}</title>']
     for t in y_ticks:
-        out.append(f'<line class="grid" x1="{left:.1f}" x2="{WIDTH - RIGHT}" y1="{sy(t):.1f}" y2="{sy(t):.1f}"/>'
-                   f'<text class="tick" x="{left - 8:.1f}" y="{sy(t) + 4:.1f}" text-anchor="end">{escape(num(t))}</text>')
+        y = sy(t)
+        out.append(f'<line class="grid" x1="{left:.1f}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
+                   f'<text class="tick" x="{left - 8:.1f}" y="{y + 4:.1f}" text-anchor="end">{escape(num(t))}</text>')
     for t in x_ticks:
-        out.append(f'<text class="tick" x="{sx(t):.1f}" y="{HEIGHT - 8}" text-anchor="middle">{escape(_secs(t))}</text>')
+        out.append(f'<text class="tick" x="{sx(t):.1f}" y="{HEIGHT - 8}" text-anchor="middle">'
+                   f'{escape(_secs(t))}</text>')
     out.append(f'<line class="axis" x1="{left:.1f}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" y2="{TOP + plot_h}"/>')
     if bound:
         out.append(f'<path class="series bound" d="{_steps(bound, x_end, sx, sy)}"/>')

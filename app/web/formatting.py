@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Flask
 
@@ -52,7 +52,7 @@ def aware(value: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; they were stored in UTC."""
     if value is None or value.tzinfo is not None:
         return value
-    return value.replace(tzinfo=timezone.utc)
+    return value.replace(tzinfo=UTC)
 
 
 def when(value: datetime | None, empty: str = "—") -> str:
@@ -66,7 +66,7 @@ def ago(value: datetime | None, now: datetime | None = None) -> str:
     value = aware(value)
     if value is None:
         return "—"
-    seconds = ((now or datetime.now(timezone.utc)) - value).total_seconds()
+    seconds = ((now or datetime.now(UTC)) - value).total_seconds()
     if seconds < 45:
         return "just now"
     if seconds < 3600:

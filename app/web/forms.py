@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict
@@ -37,8 +38,9 @@ class SubmitForm:
             name = field_of(err["path"])
             if name == "problem_type" and self.values.get("source") == "demo":
                 name = "demo"  # the type select is hidden while a demo is chosen
-            message = err["message"] if name != "input" or err["path"] == "input" else f"{err['path']}: {err['message']}"
-            self.errors.setdefault(name, []).append(message)
+            # Errors inside the file say where: "input.staff[2].id: ..."
+            where = name == "input" and err["path"] != "input"
+            self.errors.setdefault(name, []).append(f"{err['path']}: {err['message']}" if where else err["message"])
         return self
 
 
@@ -114,6 +116,15 @@ def detect_format(problem_type: str, chosen: str, filename: str, text: str) -> s
     except KeyError:
         return "json"
     return importers[0] if importers else "json"
+
+
+@lru_cache(maxsize=64)
+def demo_label(problem_type: str, demo: str) -> str:
+    """'medium — 20 staff, 28 days, 3 shifts': the demo's size, from the problem type's summary."""
+    problem = problems.get(problem_type)
+    facts = problem.summary(problem.demos[demo]())
+    label = demo.replace("_", " ").capitalize()
+    return f"{label} — {', '.join(f'{v} {k}' for k, v in facts.items())}" if facts else label
 
 
 def format_choices() -> list[tuple[str, str]]:

@@ -107,7 +107,8 @@ def _mark(cell: Cell, kind: str, note: str, counts: dict[str, int]) -> None:
     counts[kind] += 1
 
 
-def _cover(inp: dict[str, Any], rows: list[Row], horizon: int, counts: dict[str, int]) -> list[tuple[str, list[CoverCell]]]:
+def _cover(inp: dict[str, Any], rows: list[Row], horizon: int,
+           counts: dict[str, int]) -> list[tuple[str, list[CoverCell]]]:
     """Per shift and day: how many work it, against the requirement."""
     need = {(c["day"], c["shift"]): c["requirement"] for c in inp.get("cover", [])}
     out = []

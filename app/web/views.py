@@ -50,7 +50,10 @@ def show(run_id: int):
 
 @bp.get("/runs/<int:run_id>/status")
 def status(run_id: int):
-    run = runs.get(run_id, _settings())
+    # The 1 s poll: without the big JSON columns, until the run is terminal and its result is shown.
+    run = runs.get_summary(run_id, _settings())
+    if run.is_terminal:
+        run = runs.get(run_id, _settings())
     return render_template("runs/_live.html", **present.status_context(run, _settings()))
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
 
-from app import create_app, db
-from app.models import ProgressPoint, Run, utcnow
+from app import create_app
+from app.models import Run
+from tests.web.factories import store_run
 
 SHIFT_INPUT: dict[str, Any] = {
     "horizon_days": 7,
@@ -32,34 +33,20 @@ SHIFT_BREAKDOWN = [
     {"rule": "shift_off_requests", "label": "Day-off requests not granted", "cost": 4, "count": 1,
      "items": [{"rule": "shift_off_requests", "cost": 4, "who": "Bob", "day": 2, "shift": "D",
                 "detail": "asked not to work D"}]},
-    {"rule": "cover", "label": "Cover missed", "cost": 201, "count": 3,
-     "items": [{"rule": "cover", "cost": 1, "who": None, "day": 3, "shift": "D", "detail": "2 on D, 1 needed"},
-               {"rule": "cover", "cost": 100, "who": None, "day": 3, "shift": "N", "detail": "0 on N, 1 needed"},
-               {"rule": "cover", "cost": 100, "who": None, "day": 6, "shift": "D", "detail": "0 on D, 1 needed"}]},
+    {"rule": "cover_under", "label": "Shifts short of staff", "cost": 200, "count": 2,
+     "items": [{"rule": "cover_under", "cost": 100, "who": None, "day": 3, "shift": "N",
+                "detail": "0 on N, 1 needed"},
+               {"rule": "cover_under", "cost": 100, "who": None, "day": 6, "shift": "D",
+                "detail": "0 on D, 1 needed"}]},
+    {"rule": "cover_over", "label": "Shifts with more staff than needed", "cost": 1, "count": 1,
+     "items": [{"rule": "cover_over", "cost": 1, "who": None, "day": 3, "shift": "D", "detail": "2 on D, 1 needed"}]},
 ]
 
 
 @pytest.fixture
 def make_run(database_url):
     """Store a run as if a worker had got it to `status` (finished ones with a result)."""
-
-    def make(status: str = "queued", problem_type: str = "knapsack", **fields: Any) -> Run:
-        now = utcnow()
-        values: dict[str, Any] = {"problem_type": problem_type, "name": f"{status} run", "status": status,
-                                  "time_limit": 10.0, "threads": 2, "input": {"capacity": 5, "items": []}}
-        if status != "queued":
-            values.update(started_at=now - timedelta(seconds=4), attempt=1)
-        if status not in ("queued", "running"):
-            values.update(finished_at=now, wall_time=3.5, solver_status="FEASIBLE")
-        values.update(fields)
-        run = Run(**values)
-        with db.session(database_url) as s:
-            s.add(run)
-            s.commit()
-            s.refresh(run)
-        return run
-
-    return make
+    return partial(store_run, database_url)
 
 
 @pytest.fixture
@@ -72,12 +59,6 @@ def shift_run(make_run):
                         best_bound=150, gap=0.275, num_solutions=4, **fields)
 
     return make
-
-
-def add_progress(database_url: str, run_id: int, points: list[tuple[float, float | None, float | None]]) -> None:
-    with db.session(database_url) as s:
-        s.add_all(ProgressPoint(run_id=run_id, elapsed=e, objective=o, bound=b) for e, o, b in points)
-        s.commit()
 
 
 @pytest.fixture

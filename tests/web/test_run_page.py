@@ -7,7 +7,7 @@ import json
 
 from app import db
 from app.models import Run
-from tests.web.conftest import add_progress
+from tests.web.factories import add_progress
 
 HX = {"HX-Request": "true"}
 
@@ -53,7 +53,8 @@ def test_a_terminal_run_renders_without_a_trigger_and_with_its_result(client, ma
 
 def test_outcomes_in_plain_words(client, make_run):
     cases = [
-        (make_run("infeasible", error="no solution satisfies every hard rule"), "No solution satisfies every hard rule"),
+        (make_run("infeasible", error="no solution satisfies every hard rule"),
+         "No solution satisfies every hard rule"),
         (make_run("failed", error="ValueError: boom"), "ValueError: boom"),
         (make_run("canceled", started_at=None, wall_time=None), "Canceled before it started"),
         (make_run("succeeded", objective=7, best_bound=5, gap=0.29, result={"solution": {}, "breakdown": []}),
