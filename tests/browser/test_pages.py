@@ -81,13 +81,38 @@ def test_cancel_a_running_solve_from_the_page(page: Page, worker, database_url):
     assert run.status == "canceled" and run.result is not None
 
 
-def test_dismissing_the_confirmation_keeps_the_run(page: Page, database_url):
-    run_id = submit_demo(page, "knapsack/tiny", "5")  # no worker: it stays queued
-    page.once("dialog", lambda dialog: dialog.dismiss())
-    page.get_by_role("button", name="Cancel run").click()
-    page.wait_for_timeout(500)
+def test_keyboard_focus_survives_polling_and_dismissing_keeps_the_run(page: Page, database_url):
+    run_id = submit_demo(page, "knapsack/tiny", "5")  # no worker: it stays queued and the page keeps polling
+    button = page.get_by_role("button", name="Cancel run")
+    button.focus()
+    with page.expect_response(re.compile(r"/status$")):  # a poll swaps the whole status card...
+        pass
+    with page.expect_response(re.compile(r"/status$")):
+        pass
+    assert page.evaluate("document.activeElement.id") == "cancel-run"  # ...and focus stays on the button
+    # Enter right after a poll's swap still asks first (the form is preserved, not re-created).
+    dialogs = []
+    page.once("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.keyboard.press("Enter")
+    with page.expect_response(re.compile(r"/status$")):
+        pass
+    assert dialogs and dialogs[0].startswith(f"Cancel run #{run_id}?")
     with db.session(database_url) as s:
         assert s.get(Run, run_id).status == "queued"
+
+
+def test_submit_and_cancel_work_without_javascript(chromium, live_server, database_url):
+    context = chromium.new_context(base_url=live_server, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        run_id = submit_demo(page, "knapsack/tiny", "5")
+        expect(page.locator("#run-live .badge")).to_have_text("Queued")
+        page.get_by_role("button", name="Cancel run").click()  # a plain POST, then a redirect back
+        page.wait_for_url(f"**/runs/{run_id}")
+        expect(page.locator("#run-live .badge")).to_have_text("Canceled")
+        expect(page.locator("#outcome")).to_contain_text("Canceled before it started")
+    finally:
+        context.close()
 
 
 def test_a_bad_upload_shows_errors_and_creates_no_run(page: Page, database_url, tmp_path):

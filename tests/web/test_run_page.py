@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from app import db
-from app.models import Run
+from app.models import Run, utcnow
 from tests.web.factories import add_progress
 
 HX = {"HX-Request": "true"}
@@ -122,3 +122,11 @@ def test_downloads(client, make_run):
     doc = client.get(f"/runs/{done.id}/download/result.json").get_json()
     assert doc["status"] == "succeeded" and doc["result"]["solution"] == {"take": []} and "input" not in doc
     assert client.get(f"/runs/{done.id}/download/roster.csv").status_code == 404  # knapsack has no roster
+
+
+def test_a_run_asked_to_stop_says_so_and_offers_no_second_cancel(client, make_run):
+    run = make_run("running", cancel_requested_at=utcnow())
+    html = client.get(f"/runs/{run.id}/status", headers=HX).get_data(as_text=True)
+    assert "Stopping — the best solution found so far will be kept" in html
+    assert 'id="cancel-stopping" type="button" disabled' in html and "cancel-form" not in html
+    assert 'hx-trigger="load delay:1s"' in html  # still polling until the worker has stopped
