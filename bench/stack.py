@@ -86,7 +86,8 @@ class Stack:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self.stop(keep=self.keep or exc_type is not None)
+        failed = exc_type is not None and not issubclass(exc_type, (KeyboardInterrupt, SystemExit))
+        self.stop(keep=self.keep or failed)  # on an error the logs are worth a look
 
     @property
     def env(self) -> dict[str, str]:
@@ -155,8 +156,7 @@ class Stack:
         """Stop every child, newest first (workers, then web servers, then Redis). Idempotent."""
         while self.children:
             name, proc = self.children.pop()
-            # rq workers: SIGTERM the work horse too, so a running solve stops now instead of at its limit.
-            _terminate(proc, signal_children=name.startswith("worker"))
+            _terminate(proc, rq_worker=name.startswith("worker"))
         if self.redis is not None:
             self.redis.close()
         if self._old_sigterm is not None:
@@ -195,19 +195,27 @@ def _session(sid: int) -> list[int]:
     return pids
 
 
-def _terminate(proc: subprocess.Popen, signal_children: bool, timeout: float = 15) -> None:
-    """SIGTERM (to the leader, or to the whole session), wait, then SIGKILL whatever is left of the session."""
+def _terminate(proc: subprocess.Popen, rq_worker: bool, timeout: float = 15) -> None:
+    """SIGTERM, wait, then SIGKILL whatever is left of the child's session.
+
+    An rq worker gets a second SIGTERM after a moment: its first one waits for the running job (a solve can
+    take minutes), the second is RQ's cold shutdown, which kills the work horse. A bench needs no grace.
+    """
     if proc.poll() is None:
-        for pid in [proc.pid, *(_session(proc.pid) if signal_children else [])]:
-            _kill(pid, signal.SIGTERM)
+        _kill(proc.pid, signal.SIGTERM)
         try:
-            proc.wait(timeout)
+            proc.wait(2.0 if rq_worker else timeout)  # RQ ignores a second signal within 1 s
         except subprocess.TimeoutExpired:
-            _kill(proc.pid, signal.SIGKILL)
-            proc.wait(5)
+            if rq_worker:
+                _kill(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                _kill(proc.pid, signal.SIGKILL)
+                proc.wait(5)
     deadline = time.monotonic() + 5
     while _session(proc.pid) and time.monotonic() < deadline:
-        time.sleep(0.1)  # gunicorn workers / a work horse finishing their own shutdown
+        time.sleep(0.1)  # gunicorn workers, rq's scheduler finishing their own shutdown
     for pid in _session(proc.pid):
         _kill(pid, signal.SIGKILL)
 
