@@ -2,11 +2,14 @@
 
 rq-dashboard has no auth of its own and some of its mutating routes accept GET (requeue), so every
 request to its blueprint passes our guard first. No password configured means /rq is closed.
+Browsers resend cached Basic credentials on cross-site requests, so changes (POST) must also come from
+a page of this site, and the GET form of "requeue all" is refused (its own UI POSTs).
 """
 
 from __future__ import annotations
 
 import hmac
+from urllib.parse import urlsplit
 
 import rq_dashboard
 from flask import Flask, Response, current_app, request
@@ -39,9 +42,21 @@ def _guard() -> Response | None:
     if request.blueprint != rq_dashboard.blueprint.name and request.path.rstrip("/") != PREFIX \
             and not request.path.startswith(PREFIX + "/"):
         return None
-    if is_admin(request.authorization):
-        return None
-    return Response("Admin credentials required.\n", 401, {"WWW-Authenticate": REALM}, mimetype="text/plain")
+    if not is_admin(request.authorization):
+        return Response("Admin credentials required.\n", 401, {"WWW-Authenticate": REALM}, mimetype="text/plain")
+    if request.method == "GET" and "/requeue/" in request.path:
+        return Response("Use the dashboard's button (POST).\n", 405, {"Allow": "POST"}, mimetype="text/plain")
+    if request.method not in ("GET", "HEAD", "OPTIONS") and _cross_site():
+        return Response("Cross-site request refused.\n", 403, mimetype="text/plain")
+    return None
+
+
+def _cross_site() -> bool:
+    site = request.headers.get("Sec-Fetch-Site")
+    if site is not None:
+        return site not in ("same-origin", "none")
+    origin = request.headers.get("Origin") or request.headers.get("Referer")
+    return origin is not None and urlsplit(origin).netloc != request.host
 
 
 def enabled() -> bool:

@@ -37,3 +37,13 @@ def test_without_a_configured_password_rq_is_always_closed(client, redis):
 
 def test_the_header_links_to_rq_for_admins(admin_app, redis):
     assert 'href="/rq/"' in admin_app.test_client().get("/").get_data(as_text=True)
+
+
+def test_changes_must_come_from_the_dashboard_itself(admin_app, redis):
+    client, creds = admin_app.test_client(), basic("boss", "s3cret")
+    assert client.get("/rq/requeue/default", headers=creds).status_code == 405  # its UI POSTs
+    evil = {**creds, "Sec-Fetch-Site": "cross-site"}
+    assert client.post("/rq/requeue/default", headers=evil).status_code == 403
+    assert client.post("/rq/job/run-1/delete", headers={**creds, "Origin": "https://evil.example"}).status_code == 403
+    ok = client.post("/rq/requeue/default", headers={**creds, "Sec-Fetch-Site": "same-origin"})
+    assert ok.status_code == 200
