@@ -83,6 +83,13 @@ def read(form: ImmutableMultiDict, files: ImmutableMultiDict) -> tuple[SubmitFor
     return entered, data
 
 
+def too_large(limit: int) -> SubmitForm:
+    """The form when the upload was refused for its size (nothing of it could be read)."""
+    form = SubmitForm.blank(source="file")
+    message = f"the file is larger than {limit / 1024 / 1024:.3g} MB, the most this server accepts"
+    return form.fail(InputError([{"path": "input", "message": message}]))
+
+
 def _file_input(values: dict[str, str], upload: FileStorage | None) -> dict[str, Any]:
     """The uploaded file (or pasted text) as submission input, in its format."""
     text, filename = values.get("input_text", ""), ""

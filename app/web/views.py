@@ -7,6 +7,7 @@ in place). The full page and its fragment render from the same partial template.
 from __future__ import annotations
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from app import runs
 from app.config import Settings
@@ -31,7 +32,10 @@ def index():
 
 @bp.post("/runs")
 def create():
-    form, data = forms.read(request.form, request.files)
+    try:
+        form, data = forms.read(request.form, request.files)
+    except RequestEntityTooLarge:
+        form, data = forms.too_large(current_app.config["MAX_CONTENT_LENGTH"]), {}
     if not form.errors:
         try:
             run = runs.submit(data, _settings())

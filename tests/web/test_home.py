@@ -124,3 +124,15 @@ def test_the_runs_list_filters_by_status_and_pages(client, make_run):
     page2 = client.get("/?status=failed&page=2", headers={**HX, "HX-Target": "runs"}).get_data(as_text=True)
     assert page2.count('class="run-link"') == 1 and "Page 2 of 2" in page2
     assert client.get("/?status=bogus&page=x").status_code == 200  # bad filters fall back to defaults
+
+
+def test_a_file_over_the_size_limit_is_reported_on_the_form(client, database_url):
+    # 312 KB: over the tests' 256 KB limit, under the 500 KB past which the test client spools the
+    # body to a temp file it never closes
+    big = b'{"capacity": 1, "items": [' + b'{"weight": 1, "value": 1},' * 12000 + b"]}"
+    resp = client.post("/runs", data={"source": "file", "problem_type": "knapsack",
+                                      "file": (io.BytesIO(big), "big.json")}, content_type="multipart/form-data")
+    assert resp.status_code == 422
+    assert field_errors(resp.get_data(as_text=True), "input") == [
+        "the file is larger than 0.25 MB, the most this server accepts"]
+    assert stored_runs(database_url) == []
