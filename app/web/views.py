@@ -6,7 +6,9 @@ in place). The full page and its fragment render from the same partial template.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+import time
+
+from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from app import runs
@@ -16,6 +18,19 @@ from app.problems import InputError
 from app.web import downloads, forms, present
 
 bp = Blueprint("web", __name__)
+
+
+@bp.before_request
+def _start_clock() -> None:
+    g.started = time.perf_counter()
+
+
+@bp.after_request
+def _server_timing(response: Response) -> Response:
+    # Browsers' dev tools (and bench/poll_latency.py) show how long the app itself took.
+    if "started" in g:
+        response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - g.started) * 1000:.2f}"
+    return response
 
 
 def _settings() -> Settings:

@@ -130,3 +130,9 @@ def test_a_run_asked_to_stop_says_so_and_offers_no_second_cancel(client, make_ru
     assert "Stopping — the best solution found so far will be kept" in html
     assert 'id="cancel-stopping" type="button" disabled' in html and "cancel-form" not in html
     assert 'hx-trigger="load delay:1s"' in html  # still polling until the worker has stopped
+
+
+def test_pages_say_how_long_the_app_took(client, make_run):
+    run = make_run("running")
+    timing = client.get(f"/runs/{run.id}/status").headers["Server-Timing"]
+    assert timing.startswith("app;dur=") and float(timing.split("=")[1]) > 0
