@@ -8,8 +8,9 @@ It starts a private stack (bench/stack.py: own redis-server, temp SQLite file, g
 Procfile's settings, N real `rq worker` processes), submits every instance file over HTTP
 (POST /api/v1/runs, format "benchmark_text"), polls GET /api/v1/runs/<id> until each run ends, and
 prints per instance: the best known objective (best_known.csv), ours (the objective recomputed by the
-problem's checker), the gap (ours - best) / best, the solver status, the time to best (elapsed time of
-the last progress point that improved the objective) and the solve's wall time; then the mean gap.
+problem's checker), the gap (ours - best) / best, the time to best (elapsed time of the last progress
+point that improved the objective), the solve's wall time, CP-SAT's own objective (it can overstate the
+true cost, see DESIGN.md) and the solver status; then the mean gap.
 The table is also written as CSV to bench/results/ (gitignored).
 """
 
@@ -83,6 +84,7 @@ def row_for(instance: str, best: float, run: dict) -> dict:
         "best_known": best,
         "ours": ours,
         "gap_pct": None if ours is None else 100 * (ours - best) / best,
+        "solver_objective": run.get("solver_objective"),  # CP-SAT's own figure; may overstate (DESIGN.md)
         "status": status,
         "time_to_best_s": time_to_best(run.get("progress", [])),
         "wall_time_s": run.get("wall_time"),
@@ -125,8 +127,8 @@ def main() -> int:
                 return 2
             run_ids[name] = run["id"]
         print(f"{started:%Y-%m-%d %H:%M}  {len(instances)} instances, time limit {args.time_limit:g} s, "
-              f"{args.workers} worker(s), CP-SAT threads per solve: {run['threads']}, {os.cpu_count()} CPUs",
-              flush=True)
+              f"{args.workers} worker(s), CP-SAT threads per solve: {run['threads']}, {os.cpu_count()} CPUs, "
+              f"load average {os.getloadavg()[0]:.1f}", flush=True)
 
         # Poll until every run has ended; bounded: each batch of runs gets its time limit plus a margin.
         batches = math.ceil(len(instances) / args.workers)
@@ -146,13 +148,16 @@ def main() -> int:
                 finished[name] = {**api.call("GET", f"/api/v1/runs/{run_ids[name]}")[1], "status": "timeout"}
             rows.append(row_for(name, best_known[name], finished[name]))
 
-    print(f"\n{'instance':<11} {'best':>6} {'ours':>6} {'gap %':>7} {'to best s':>9} {'wall s':>7}  status")
+    print(f"\n{'instance':<11} {'best':>6} {'ours':>6} {'gap %':>7} {'to best s':>9} {'wall s':>7} "
+          f"{'solver':>6}  status")
     for r in rows:
         print(f"{r['instance']:<11} {r['best_known']:>6.0f} {fmt(r['ours'], '.0f'):>6} {fmt(r['gap_pct'], '.2f'):>7} "
-              f"{fmt(r['time_to_best_s'], '.1f'):>9} {fmt(r['wall_time_s'], '.1f'):>7}  {r['status']}")
+              f"{fmt(r['time_to_best_s'], '.1f'):>9} {fmt(r['wall_time_s'], '.1f'):>7} "
+              f"{fmt(r['solver_objective'], '.0f'):>6}  {r['status']}")
     gaps = [r["gap_pct"] for r in rows if r["gap_pct"] is not None]
     mean = f"{sum(gaps) / len(gaps):.2f} %" if gaps else "-"
-    print(f"mean gap: {mean} over {len(gaps)} of {len(rows)} instances with a solution")
+    print(f"mean gap: {mean} over {len(gaps)} of {len(rows)} instances with a solution; "
+          f"load average at the end (1/5/15 min): {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"quality-{args.time_limit:g}s-{started:%Y%m%d-%H%M%S}.csv"

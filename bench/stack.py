@@ -7,7 +7,8 @@
         stack.start_workers(2)                  # real `rq worker` processes, Procfile `worker:` command
         ...                                     # talk HTTP to `url`; stack.redis is a Redis client
     # every child process (and its children: gunicorn workers, rq work horses) is stopped here,
-    # also on Ctrl-C, SIGTERM or an exception.
+    # also on Ctrl-C, SIGTERM or an exception; quickly, not gracefully: a running solve is killed
+    # (RQ's cold shutdown), since the stack's database is thrown away anyway.
 
 What a `Stack` gives you:
 - `workdir`        a temp folder holding the SQLite file and one log file per child (kept if `keep=True`
@@ -18,6 +19,7 @@ What a `Stack` gives you:
                    `web_command(app_spec, port)` is the exact command line
 - `start_workers(n)`  waits until all n workers have registered in Redis
 - `env`            the environment every child gets (DATABASE_URL, REDIS_URL, PYTHONPATH, plus `env=`)
+- `log_tail(name)` the end of a child's log ("web", "worker-1", or the name given to start_web)
 
 Linux only (a child's own children are found in /proc by session id). Only 127.0.0.1 is ever bound.
 """

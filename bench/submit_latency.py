@@ -12,6 +12,7 @@ fixed number of requests to each server in alternating rounds (Redis flushed bef
 p50/p99 latency for ours and the floor and their ratios. Target at 16 clients: p50 <= 1.5x and p99 <= 2x the floor.
 The client runs on the same machine (2 cores here), so absolute figures include its own cost and any
 other load on the machine (the load average is printed); the ratios compare like with like.
+Where the time goes: bench/submit_profile.py.
 """
 
 from __future__ import annotations
