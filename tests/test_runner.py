@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 
@@ -55,6 +57,39 @@ def test_time_limit_is_a_normal_stop():
 def test_shutdown_stops_with_its_own_reason():
     outcome, took, _, _ = solve_hard(shutdown_after=0.8)
     assert outcome.stop_reason == "shutdown" and took < 1.5
+
+
+def test_sigterm_reaches_the_watcher_while_cp_sat_searches():
+    # The handler is what workers/jobs.py installs; Python runs it only in the main thread.
+    def on_start(watcher: runner.Watcher) -> None:
+        signal.signal(signal.SIGTERM, lambda *_: watcher.shutdown.set())
+        threading.Timer(0.8, os.kill, (os.getpid(), signal.SIGTERM)).start()
+
+    previous = signal.getsignal(signal.SIGTERM)
+    inp = knapsack.demo_hard()
+    model, take = knapsack.build(inp)
+    t0 = time.monotonic()
+    try:
+        outcome = runner.solve(
+            model,
+            lambda value: knapsack.extract(inp, take, value),
+            time_limit=30,
+            threads=2,
+            seed=0,
+            cancel_requested=lambda: False,
+            flush=lambda live: None,
+            interval=0.5,
+            on_start=on_start,
+        )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert outcome.stop_reason == "shutdown" and time.monotonic() - t0 < 1.5
+
+
+def test_the_last_improvements_are_flushed_before_the_final_state():
+    _, _, flushes, _ = solve_hard(time_limit=1.2, interval=10.0)
+    assert len(flushes) == 2  # the first tick, then one at the end with everything since
+    assert flushes[-1][1] > 0
 
 
 def test_progress_is_written_at_most_once_per_interval():

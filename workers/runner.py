@@ -56,8 +56,13 @@ class StopReason:
     reason: str | None = None  # "canceled", "deadline" or "shutdown"; None = the search ended by itself
 
 
-class Watcher(threading.Thread):
-    """Polls for a cancel request, the deadline and shutdown; flushes progress on a throttle."""
+class Watcher:
+    """Polls for a cancel request, the deadline and shutdown; flushes progress on a throttle.
+
+    It runs in the thread that called solve() (the work horse's main thread) while CP-SAT searches in
+    a thread of its own: Python runs signal handlers only in the main thread, and only between
+    bytecodes, so a main thread blocked inside solve() would never see SIGTERM.
+    """
 
     def __init__(
         self,
@@ -68,17 +73,15 @@ class Watcher(threading.Thread):
         flush: Callable[[Live], None],
         interval: float,
     ):
-        super().__init__(daemon=True, name="solve-watcher")
         self.solver, self.live, self.deadline = solver, live, deadline
         self.cancel_requested, self.flush, self.interval = cancel_requested, flush, interval
         self.stop = StopReason()
         self.shutdown = threading.Event()
-        self.done = threading.Event()
-        self.started_bound_at = time.monotonic()
 
-    def run(self) -> None:
+    def watch(self, search: threading.Thread) -> None:
+        """Until `search` ends: stop it when asked, and flush progress every `interval` seconds."""
         last_flush = 0.0
-        while not self.done.wait(POLL_SECONDS):
+        while search.is_alive():
             if self.stop.reason is None:
                 self.stop.reason = self._why_stop()
                 if self.stop.reason:
@@ -86,6 +89,8 @@ class Watcher(threading.Thread):
             if time.monotonic() - last_flush >= self.interval:
                 self.flush(self.live)
                 last_flush = time.monotonic()
+            search.join(POLL_SECONDS)
+        self.flush(self.live)  # what improved since the last flush
 
     def _why_stop(self) -> str | None:
         if self.shutdown.is_set():
@@ -144,12 +149,24 @@ def solve(
     watcher = Watcher(solver, live, time.monotonic() + time_limit + 1.0, cancel_requested, flush, interval)
     if on_start:
         on_start(watcher)
-    watcher.start()
+    result: dict[str, Any] = {}
+
+    def search() -> None:
+        try:
+            result["status"] = solver.solve(model, ProgressCallback(live, extract, elapsed))
+        except BaseException as exc:  # handed to the caller's thread below
+            result["error"] = exc
+
+    thread = threading.Thread(target=search, name="cp-sat-search", daemon=True)
+    thread.start()
     try:
-        status = solver.solve(model, ProgressCallback(live, extract, elapsed))
+        watcher.watch(thread)
     finally:
-        watcher.done.set()
-        watcher.join()
+        solver.stop_search()  # a no-op after a normal end; stops the search if the watcher raised
+        thread.join()
+    if "error" in result:
+        raise result["error"]
+    status = result["status"]
     has_solution = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     return Outcome(
         status=solver.status_name(status),

@@ -78,3 +78,15 @@ def test_reconciler_resumes_a_running_run_whose_job_vanished(settings, redis, da
     assert maintenance.reconcile(settings, redis)["requeued"] == 1
     done = wait_for(lambda: (r := run_row(database_url, run_id)).is_terminal and r, 30, what="the resumed run")
     assert done.status == "succeeded" and done.attempt == 2
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_search_and_the_run_resumes(client, worker, database_url):
+    body = {"problem_type": "knapsack", "demo": "hard", "time_limit": 5}
+    run_id = client.post("/api/v1/runs", json=body).get_json()["id"]
+    first = wait_for(lambda: (r := run_row(database_url, run_id)).checkpoint and r, 30, what="a stored checkpoint")
+    os.kill(int(first.worker.rsplit(" pid ", 1)[1]), signal.SIGTERM)  # a platform restart signals every process
+
+    done = wait_for(lambda: (r := run_row(database_url, run_id)).is_terminal and r, 30, what="the resumed run")
+    assert done.status == "succeeded" and done.attempt == 2, (done.status, done.error)
+    assert done.stats["attempt"] == 2
