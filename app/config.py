@@ -43,6 +43,8 @@ class Settings:
     SOLVER_MAX_TIME_LIMIT: float = field(default_factory=lambda: _float("SOLVER_MAX_TIME_LIMIT", 3600))
     SOLVER_THREADS: int = field(default_factory=lambda: _int("SOLVER_THREADS", 4))
     SOLVER_MAX_THREADS: int = field(default_factory=lambda: _int("SOLVER_MAX_THREADS", 16))
+    # Niceness added to a solving work horse, so web requests on the same machine win the CPU.
+    SOLVER_NICE: int = field(default_factory=lambda: _int("SOLVER_NICE", 10))
     # Seconds RQ waits past the time limit before its hard kill (the cooperative stop comes first).
     JOB_TIMEOUT_GRACE: int = field(default_factory=lambda: _int("JOB_TIMEOUT_GRACE", 60))
     # How often a crashed solve is retried from its checkpoint before it is failed.

@@ -29,6 +29,9 @@ class WorkerShutdown(RuntimeError):
 
 def solve_run(run_id: int) -> str:
     settings = config.load()
+    if settings.SOLVER_NICE:
+        # Each job runs in a fresh forked work horse, so this lowers only this solve's priority.
+        os.nice(settings.SOLVER_NICE)
     with db.session(settings.DATABASE_URL) as s:
         if not lifecycle.start(s, run_id, worker=_worker_name()):
             run = s.get(Run, run_id)
