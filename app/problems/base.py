@@ -7,7 +7,7 @@ touches them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +78,15 @@ class Rule:
 ValueOf = Callable[[Any], int]  # solver.value or callback.value
 
 
+def apply_solver_params(parameters: Any, params: Mapping[str, Any]) -> None:
+    """Set `params` on a `CpSolver().parameters`; a list extends a repeated field (e.g. extra_subsolvers)."""
+    for key, value in params.items():
+        if isinstance(value, (list, tuple)):
+            getattr(parameters, key).extend(value)
+        else:
+            setattr(parameters, key, value)
+
+
 @dataclass(frozen=True)
 class ProblemType:
     """Everything the server needs to know about one kind of problem."""
@@ -95,6 +104,9 @@ class ProblemType:
     check: Callable[[BaseModel, dict], Check]  # independent plain-Python checker
     rules: Sequence[Rule]  # soft rules, in breakdown order
     summary: Callable[[BaseModel], dict] = lambda inp: {}  # size facts for lists ("8 staff, 14 days")
+    # CP-SAT parameters this type solves best with, e.g. {"extra_subsolvers": ["max_lp"]}; the runner
+    # applies them with `apply_solver_params` before its own settings (time limit, workers), which win.
+    solver_params: Mapping[str, Any] = field(default_factory=dict)
 
     def breakdown(self, check: Check) -> list[dict]:
         """Objective per rule, with every penalty paid (who, when, cost)."""

@@ -1,0 +1,55 @@
+"""Shift scheduling (nurse rostering): who works which shift on which day.
+
+The flagship problem type, modelled on the Employee Shift Scheduling Benchmark (Curtois & Qu):
+hard per-person rules (one shift a day, rest after lates, limits on minutes, stretches and weekends,
+days off) and soft wishes (shift requests, cover needs) whose weighted misses are minimised.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from app.problems import register
+from app.problems.base import ProblemType, Rule
+from app.problems.shift_scheduling.check import check
+from app.problems.shift_scheduling.demo import demo
+from app.problems.shift_scheduling.importer import import_text
+from app.problems.shift_scheduling.model import build, extract, hint
+from app.problems.shift_scheduling.schema import Input, validate
+
+
+def summary(inp: Input) -> dict[str, int]:
+    """Size facts for run lists, e.g. {"staff": 8, "days": 14, "shifts": 1}."""
+    return {"staff": len(inp.staff), "days": inp.horizon_days, "shifts": len(inp.shifts)}
+
+
+RULES = [
+    Rule("shift_on_requests", "Shift requests not granted"),
+    Rule("shift_off_requests", "Day-off requests not granted"),
+    Rule("cover_under", "Shifts short of staff"),
+    Rule("cover_over", "Shifts with more staff than needed"),
+]
+
+PROBLEM = register(
+    ProblemType(
+        name="shift_scheduling",
+        title="Shift scheduling",
+        description="Build a staff roster over a horizon of days: who works which shift, within each "
+        "person's limits, granting as many shift requests and covering each shift as well as possible.",
+        input_model=Input,
+        validate=validate,
+        importers={"benchmark_text": import_text},
+        demos={size: partial(demo, size) for size in ("small", "medium", "large")},
+        build=build,
+        extract=extract,
+        hint=hint,
+        check=check,
+        rules=RULES,
+        summary=summary,
+        # The LP relaxation with every clause (max_lp) is what proves these rosters optimal; the
+        # default portfolio only runs it from 6 workers up.
+        solver_params={"extra_subsolvers": ["max_lp"]},
+    )
+)
+
+__all__ = ["PROBLEM", "Input", "build", "check", "demo", "extract", "hint", "import_text", "summary", "validate"]
