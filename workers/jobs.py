@@ -70,6 +70,8 @@ def _solve(settings: config.Settings, run: Run) -> str:
         interval=settings.PROGRESS_INTERVAL,
         offset=used,
         on_start=_on_sigterm_stop,
+        true_objective=lambda solution: problem.check(inp, solution).objective,
+        params=problem.solver_params,
     )
     _flush(settings, run, None, final=outcome)
     if outcome.stop_reason == "shutdown":
@@ -90,7 +92,12 @@ def _flush(settings: config.Settings, run: Run, live: runner.Live | None, final:
     if live is not None:
         with live.lock:
             points, live.points = live.points, []
-            fields = {"num_solutions": live.num_solutions, "solver_objective": live.objective, "best_bound": live.bound}
+            fields = {
+                "num_solutions": live.num_solutions,
+                "objective": live.objective,
+                "solver_objective": live.solver_objective,
+                "best_bound": live.bound,
+            }
             if not live.incumbent_saved:
                 elapsed = points[-1]["elapsed"] if points else 0.0
                 fields["checkpoint"] = {"solution": live.incumbent, "elapsed": elapsed, "objective": live.objective}
@@ -99,10 +106,10 @@ def _flush(settings: config.Settings, run: Run, live: runner.Live | None, final:
             return
     if final is not None:
         wall = final.stats["wall_time"] + float((run.checkpoint or {}).get("elapsed", 0.0))
-        points.append({"elapsed": wall, "objective": final.solver_objective, "bound": final.best_bound})
+        points.append({"elapsed": wall, "objective": final.objective, "bound": final.best_bound})
         fields = {"wall_time": wall, "best_bound": final.best_bound, "solver_objective": final.solver_objective}
         if final.solution is not None:
-            fields["checkpoint"] = {"solution": final.solution, "elapsed": wall, "objective": final.solver_objective}
+            fields["checkpoint"] = {"solution": final.solution, "elapsed": wall, "objective": final.objective}
     for p in points:
         p["attempt"] = run.attempt
         fields["gap"] = _gap(p.get("objective"), p.get("bound"))

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ortools.sat.python import cp_model
 
+from app.problems.base import apply_solver_params
+
 POLL_SECONDS = 0.1
+Extract = Callable[[Callable[[Any], int]], dict]  # value-of-variable -> solution
 
 
 @dataclass
@@ -25,7 +28,8 @@ class Live:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     points: list[dict] = field(default_factory=list)
-    objective: float | None = None
+    objective: float | None = None  # of the incumbent, as the problem's checker counts it
+    solver_objective: float | None = None  # what CP-SAT reported for it (can be overstated)
     bound: float | None = None
     num_solutions: int = 0
     incumbent: dict | None = None  # the latest solution, for the checkpoint
@@ -33,22 +37,27 @@ class Live:
 
 
 class ProgressCallback(cp_model.CpSolverSolutionCallback):
-    """Records every improving solution (objective, bound, elapsed) and keeps the incumbent."""
+    """Records every improving solution (objective, bound, elapsed) and keeps the incumbent.
 
-    def __init__(self, live: Live, extract: Callable[[Callable[[Any], int]], dict], elapsed: Callable[[], float]):
+    The objective recorded is the true cost of the extracted solution (`true_objective`), not CP-SAT's
+    figure, which presolve can leave overstated (see DESIGN.md): the chart shows what the planner gets.
+    """
+
+    def __init__(
+        self, live: Live, extract: Extract, elapsed: Callable[[], float], true_objective: Callable[[dict], float] | None
+    ):
         super().__init__()
-        self.live, self.extract, self.elapsed = live, extract, elapsed
+        self.live, self.extract, self.elapsed, self.true_objective = live, extract, elapsed, true_objective
 
     def on_solution_callback(self) -> None:
         incumbent = self.extract(self.value)
+        objective = self.true_objective(incumbent) if self.true_objective else self.objective_value
         with self.live.lock:
             self.live.num_solutions += 1
-            self.live.objective = self.objective_value
+            self.live.objective, self.live.solver_objective = objective, self.objective_value
             self.live.bound = self.best_objective_bound
             self.live.incumbent, self.live.incumbent_saved = incumbent, False
-            self.live.points.append(
-                {"elapsed": self.elapsed(), "objective": self.objective_value, "bound": self.best_objective_bound}
-            )
+            self.live.points.append({"elapsed": self.elapsed(), "objective": objective, "bound": self.live.bound})
 
 
 @dataclass
@@ -108,6 +117,7 @@ class Outcome:
     status: str  # CP-SAT status name
     stop_reason: str | None
     solution: dict | None
+    objective: float | None  # the true cost of `solution` (true_objective), else CP-SAT's figure
     solver_objective: float | None
     best_bound: float | None
     num_solutions: int
@@ -116,7 +126,7 @@ class Outcome:
 
 def solve(
     model: cp_model.CpModel,
-    extract: Callable[[Callable[[Any], int]], dict],
+    extract: Extract,
     *,
     time_limit: float,
     threads: int,
@@ -126,9 +136,15 @@ def solve(
     interval: float,
     offset: float = 0.0,
     on_start: Callable[[Watcher], None] | None = None,
+    true_objective: Callable[[dict], float] | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> Outcome:
-    """Solve `model` for at most `time_limit` seconds, reporting progress and obeying stop requests."""
+    """Solve `model` for at most `time_limit` seconds, reporting progress and obeying stop requests.
+
+    `params` are the problem type's own CP-SAT parameters; time limit, workers and seed set here win.
+    """
     solver = cp_model.CpSolver()
+    apply_solver_params(solver.parameters, params or {})
     solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.num_workers = threads
     solver.parameters.random_seed = seed
@@ -153,7 +169,7 @@ def solve(
 
     def search() -> None:
         try:
-            result["status"] = solver.solve(model, ProgressCallback(live, extract, elapsed))
+            result["status"] = solver.solve(model, ProgressCallback(live, extract, elapsed, true_objective))
         except BaseException as exc:  # handed to the caller's thread below
             result["error"] = exc
 
@@ -168,10 +184,15 @@ def solve(
         raise result["error"]
     status = result["status"]
     has_solution = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    solution = extract(solver.value) if has_solution else None
+    objective = None
+    if solution is not None:
+        objective = true_objective(solution) if true_objective else solver.objective_value
     return Outcome(
         status=solver.status_name(status),
         stop_reason=watcher.stop.reason,
-        solution=extract(solver.value) if has_solution else None,
+        solution=solution,
+        objective=objective,
         solver_objective=solver.objective_value if has_solution else None,
         best_bound=solver.best_objective_bound if has_solution or status == cp_model.UNKNOWN else None,
         num_solutions=live.num_solutions,
@@ -184,6 +205,7 @@ def solve(
             "num_workers": threads,
             "seed": seed,
             "max_time_in_seconds": time_limit,
+            "parameters": {k: list(v) if isinstance(v, list | tuple) else v for k, v in (params or {}).items()},
             "solution_info": solver.solution_info(),
         },
     )
