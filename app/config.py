@@ -41,7 +41,8 @@ class Settings:
     # Solver defaults: time limits in seconds, CP-SAT search workers per solve.
     SOLVER_DEFAULT_TIME_LIMIT: float = field(default_factory=lambda: _float("SOLVER_DEFAULT_TIME_LIMIT", 30))
     SOLVER_MAX_TIME_LIMIT: float = field(default_factory=lambda: _float("SOLVER_MAX_TIME_LIMIT", 3600))
-    SOLVER_THREADS: int = field(default_factory=lambda: _int("SOLVER_THREADS", 4))
+    # Default: one CP-SAT worker per core (at most 8); with several RQ workers a machine, cores ÷ workers.
+    SOLVER_THREADS: int = field(default_factory=lambda: _int("SOLVER_THREADS", min(8, os.cpu_count() or 1)))
     SOLVER_MAX_THREADS: int = field(default_factory=lambda: _int("SOLVER_MAX_THREADS", 16))
     # Niceness added to a solving work horse, so web requests on the same machine win the CPU.
     SOLVER_NICE: int = field(default_factory=lambda: _int("SOLVER_NICE", 10))

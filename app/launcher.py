@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from redis.exceptions import RedisError
 from app import config, db
 
 BIN = Path(sys.executable).parent
+# The Procfile's web settings, on localhost.
+WEB_ARGS = "--workers 2 --threads 4 --no-control-socket --access-logfile - app:create_app()"
 
 
 def free_port() -> int:
@@ -60,6 +63,8 @@ def start_bundled_redis(workdir: Path, port: int | None = None) -> tuple[subproc
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        # Its own session: Ctrl-C must not stop Redis before the worker and web have shut down.
+        start_new_session=True,
     )
     url = f"redis://127.0.0.1:{port}/0"
     deadline = time.monotonic() + 10
@@ -81,63 +86,46 @@ def choose_redis(children: list[subprocess.Popen]) -> str:
     return url
 
 
+def _wait(children: list[subprocess.Popen]) -> int:
+    """Until Ctrl-C / SIGTERM (0), or until a child dies on its own (1)."""
+    stopping = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stopping.set())
+    while not stopping.wait(0.5):
+        if any(c.poll() is not None for c in children):
+            # A terminal's Ctrl-C reaches the children too, and one of them may notice first.
+            if stopping.wait(1.0):
+                break
+            print("A process exited; stopping the others.", file=sys.stderr)
+            return 1
+    print("Stopping…", flush=True)
+    return 0
+
+
 def main() -> int:
     port = int(os.environ.get("PORT", "5000"))
     children: list[subprocess.Popen] = []
     try:
         env = {**os.environ, "REDIS_URL": choose_redis(children), "DATABASE_URL": config.database_url()}
         db.upgrade(env["DATABASE_URL"])
-        children.append(
-            subprocess.Popen(
-                [
-                    str(BIN / "gunicorn"),
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    "2",
-                    "--threads",
-                    "4",
-                    "--no-control-socket",
-                    "--access-logfile",
-                    "-",
-                    "app:create_app()",
-                ],
-                env=env,
-            )
-        )
-        children.append(
-            subprocess.Popen(
-                [
-                    str(BIN / "rq"),
-                    "worker",
-                    "-w",
-                    "workers.worker.SolveWorker",
-                    "--with-scheduler",
-                    "--url",
-                    env["REDIS_URL"],
-                    "high",
-                    "default",
-                    "low",
-                ],
-                env=env,
-            )
-        )
+        web = f"gunicorn --bind 127.0.0.1:{port} {WEB_ARGS}"
+        worker = f"rq worker -w workers.worker.SolveWorker --with-scheduler --url {env['REDIS_URL']} high default low"
+        for command in (web, worker):
+            name, *args = command.split()
+            children.append(subprocess.Popen([str(BIN / name), *args], env=env))
         print(
             f"\n  SolveQueue is running at http://127.0.0.1:{port}/  (Redis {env['REDIS_URL']}, "
             f"database {env['DATABASE_URL']})\n  Press Ctrl-C to stop.\n",
             flush=True,
         )
-        while all(c.poll() is None for c in children):
-            time.sleep(0.5)
-        print("A process exited; stopping the others.", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
+        return _wait(children)
+    except KeyboardInterrupt:  # Ctrl-C while still starting
         return 0
     finally:
+        # Newest first, each stopped before the next: the worker and web still need Redis to shut down.
         for c in reversed(children):
             if c.poll() is None:
                 c.send_signal(signal.SIGTERM)
-        for c in reversed(children):
             try:
                 c.wait(timeout=15)
             except subprocess.TimeoutExpired:
