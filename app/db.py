@@ -4,12 +4,13 @@ parent's pooled connections, so the engine is keyed by pid."""
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
 _engines: dict[tuple[str, int], Engine] = {}
@@ -40,6 +41,22 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cur.execute("PRAGMA busy_timeout=30000")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+_write_locks: dict[str, threading.Lock] = {}
+
+
+@contextmanager
+def write(url: str) -> Iterator[Connection]:
+    """A short write transaction on a plain connection.
+
+    On SQLite, threads of one process take turns through a lock first: SQLite's busy handler waits for
+    a locked database by sleeping (1, 2, 5, 10 … 100 ms), so many threads contending for the one write
+    lock make a long latency tail, while a Python lock hands over the moment it is released.
+    """
+    lock = _write_locks.setdefault(url, threading.Lock()) if url.startswith("sqlite") else nullcontext()
+    with lock, get_engine(url).begin() as conn:
+        yield conn
 
 
 @contextmanager

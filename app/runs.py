@@ -114,7 +114,7 @@ def submit(data: Any, settings: Settings) -> Run:
     )
     # Plain Core on a connection, the statement compiled once: the hot path of every submission, where
     # the ORM's unit of work and per-call statement building cost several times the insert itself.
-    with db.get_engine(settings.DATABASE_URL).begin() as conn:
+    with db.write(settings.DATABASE_URL) as conn:
         run.id = conn.execute(INSERT_RUN, run.model_dump(exclude={"id"})).scalar_one()
     try:
         queueing.enqueue_solve(
