@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from markupsafe import Markup
 from redis.exceptions import RedisError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app import db, queueing, runs
 from app.config import Settings
@@ -70,13 +72,33 @@ def live(run: Run, settings: Settings) -> Live:
     )
 
 
+SERIES = (select(ProgressPoint.id, ProgressPoint.elapsed, ProgressPoint.objective, ProgressPoint.bound)
+          .where(ProgressPoint.run_id == bindparam("run_id"), ProgressPoint.id > bindparam("after"))
+          .order_by(ProgressPoint.id))
+_series: OrderedDict[tuple[str, int], tuple[int, list[charts.Point]]] = OrderedDict()
+_series_lock = threading.Lock()
+SERIES_CACHED_RUNS = 256
+
+
 def progress_series(run_id: int, settings: Settings) -> list[charts.Point]:
-    """The run's progress points as plain tuples: the chart is redrawn on every 1 s poll, and building
-    ORM objects for hundreds of points would be most of that poll's cost."""
-    stmt = (select(ProgressPoint.elapsed, ProgressPoint.objective, ProgressPoint.bound)
-            .where(ProgressPoint.run_id == run_id).order_by(ProgressPoint.id))
-    with db.session(settings.DATABASE_URL) as s:
-        return [charts.Point(*row) for row in s.execute(stmt)]
+    """The run's progress points as plain tuples, for the chart redrawn on every 1 s poll.
+
+    Points are only ever appended, so each process keeps the series it has read and asks the database
+    only for points newer than those: a poll reads a handful of rows, not the whole history.
+    """
+    key = (settings.DATABASE_URL, run_id)
+    with _series_lock:
+        after, points = _series.get(key, (0, []))
+    with db.get_engine(settings.DATABASE_URL).connect() as conn:
+        rows = conn.execute(SERIES, {"run_id": run_id, "after": after}).all()
+    if rows:
+        points = points + [charts.Point(elapsed, objective, bound) for _, elapsed, objective, bound in rows]
+        with _series_lock:
+            _series[key] = (rows[-1][0], points)
+            _series.move_to_end(key)
+            while len(_series) > SERIES_CACHED_RUNS:
+                _series.popitem(last=False)
+    return points
 
 
 def _queue_position(run: Run, settings: Settings) -> int | None:
