@@ -112,7 +112,8 @@ def _flush(settings: config.Settings, run: Run, live: runner.Live | None, final:
             fields["checkpoint"] = {"solution": final.solution, "elapsed": wall, "objective": final.objective}
     for p in points:
         p["attempt"] = run.attempt
-        fields["gap"] = _gap(p.get("objective"), p.get("bound"))
+    if points:
+        fields["gap"] = _gap(points[-1]["objective"], points[-1]["bound"])
     with db.session(settings.DATABASE_URL) as s:
         lifecycle.record_progress(s, run.id, points, **fields)
 
