@@ -20,7 +20,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["settings"] = settings
     logging.basicConfig(level=logging.INFO)
 
-    from app import cli, monitoring
+    from app import cli, monitoring, web
     from app.api import bp as api_bp
     from app.api import errors as api_errors
 
@@ -28,13 +28,5 @@ def create_app(test_config: dict | None = None) -> Flask:
     api_errors.register_app(app)
     monitoring.init_app(app)
     cli.init_app(app)
-    _register_web(app)
+    web.init_app(app)
     return app
-
-
-def _register_web(app: Flask) -> None:
-    try:
-        from app.web import init_app
-    except ImportError:  # the HTML pages live in app/web (issue 3)
-        return
-    init_app(app)

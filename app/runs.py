@@ -153,9 +153,9 @@ def get_summary(run_id: int, settings: Settings) -> Run:
     return run
 
 
-def progress(run_id: int, settings: Settings, since_id: int = 0) -> list[ProgressPoint]:
+def progress(run_id: int, settings: Settings) -> list[ProgressPoint]:
     with db.session(settings.DATABASE_URL) as s:
-        stmt = select(ProgressPoint).where(ProgressPoint.run_id == run_id, ProgressPoint.id > since_id)
+        stmt = select(ProgressPoint).where(ProgressPoint.run_id == run_id)
         return list(s.exec(stmt.order_by(col(ProgressPoint.id))))
 
 

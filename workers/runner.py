@@ -60,11 +60,6 @@ class ProgressCallback(cp_model.CpSolverSolutionCallback):
             self.live.points.append({"elapsed": self.elapsed(), "objective": objective, "bound": self.live.bound})
 
 
-@dataclass
-class StopReason:
-    reason: str | None = None  # "canceled", "deadline" or "shutdown"; None = the search ended by itself
-
-
 class Watcher:
     """Polls for a cancel request, the deadline and shutdown; flushes progress on a throttle.
 
@@ -84,16 +79,17 @@ class Watcher:
     ):
         self.solver, self.live, self.deadline = solver, live, deadline
         self.cancel_requested, self.flush, self.interval = cancel_requested, flush, interval
-        self.stop = StopReason()
+        # "canceled", "deadline" or "shutdown"; None while the search runs or ends by itself.
+        self.stop_reason: str | None = None
         self.shutdown = threading.Event()
 
     def watch(self, search: threading.Thread) -> None:
         """Until `search` ends: stop it when asked, and flush progress every `interval` seconds."""
         last_flush = 0.0
         while search.is_alive():
-            if self.stop.reason is None:
-                self.stop.reason = self._why_stop()
-                if self.stop.reason:
+            if self.stop_reason is None:
+                self.stop_reason = self._why_stop()
+                if self.stop_reason:
                     self.solver.stop_search()
             if time.monotonic() - last_flush >= self.interval:
                 self.flush(self.live)
@@ -190,7 +186,7 @@ def solve(
         objective = true_objective(solution) if true_objective else solver.objective_value
     return Outcome(
         status=solver.status_name(status),
-        stop_reason=watcher.stop.reason,
+        stop_reason=watcher.stop_reason,
         solution=solution,
         objective=objective,
         solver_objective=solver.objective_value if has_solution else None,
