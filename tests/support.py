@@ -47,6 +47,8 @@ def start_worker(database_url: str, redis_url: str, log_path: Path, name: str = 
         "worker",
         "-w",
         "workers.worker.SolveWorker",
+        "--connection-class",
+        "workers.worker.PatientRedis",
         "--with-scheduler",
         "--url",
         redis_url,

@@ -67,10 +67,13 @@ def test_reconciler_enqueues_a_queued_run_whose_job_was_lost(settings, redis, da
 
 
 def test_reconciler_fails_a_run_whose_worker_was_lost_too_often(settings, redis, database_url):
-    run_id = _stored_run(database_url, status="running", attempt=settings.MAX_ATTEMPTS)
+    reason = "its work horse was killed by SIGKILL at a peak of 4,000 MB"
+    run_id = _stored_run(
+        database_url, status="running", attempt=settings.MAX_ATTEMPTS, lost=settings.MAX_ATTEMPTS, lost_reason=reason
+    )
     assert maintenance.reconcile(settings, redis) == {"requeued": 0, "failed": 1}
     run = run_row(database_url, run_id)
-    assert run.status == "failed" and "lost" in run.error
+    assert run.status == "failed" and f"lost {settings.MAX_ATTEMPTS} times" in run.error and reason in run.error
 
 
 def test_reconciler_resumes_a_running_run_whose_job_vanished(settings, redis, database_url, worker):
