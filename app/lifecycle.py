@@ -109,9 +109,18 @@ def finish(s: Session, run_id: int, to: RunStatus, owner: str | None = None, **f
     return moved
 
 
-def fail(s: Session, run_id: int, error: str) -> bool:
-    """Any active run → failed with `error` (used when a solve raises or its worker is lost)."""
-    return transition(s, run_id, RunStatus.FAILED, ACTIVE, finished_at=utcnow(), error=error[:4000])
+def fail(s: Session, run_id: int, error: str, owner: str | None = None) -> bool:
+    """Any active run → failed with `error` (used when a solve raises or its worker is lost); only by
+    the lease holder if `owner` is given."""
+    where = [Run.lease_owner == owner] if owner is not None else []
+    stmt = (
+        update(Run)
+        .where(Run.id == run_id, Run.status.in_([st.value for st in ACTIVE]), *where)
+        .values(status=RunStatus.FAILED.value, finished_at=utcnow(), error=error[:4000])
+    )
+    moved = s.exec(stmt).rowcount == 1  # type: ignore[call-overload]
+    s.commit()
+    return moved
 
 
 def cancel_queued(s: Session, run_id: int) -> bool:

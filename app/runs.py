@@ -85,10 +85,9 @@ def parse_submission(data: Any, settings: Settings) -> tuple[Submission, dict[st
 def check_model_size(problem: problems.ProblemType, inp: BaseModel, settings: Settings) -> None:
     """Refuse an input whose model, by the problem type's own estimate, exceeds a configured limit: it
     would exhaust a worker's memory while being built, long after the submission was accepted."""
-    estimate = getattr(problem, "estimate", None)
-    if estimate is None:
+    if problem.estimate is None:
         return
-    size = estimate(inp)
+    size = problem.estimate(inp)
     errors = []
     for what, limit_name in LIMITS.items():
         limit = getattr(settings, limit_name)

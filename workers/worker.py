@@ -98,6 +98,11 @@ class SolveWorker(Worker):
         limit_memory(self.settings.WORKER_MEMORY_LIMIT_MB)
         super().main_work_horse(job, queue)
 
+    def setup_work_horse_signals(self) -> None:
+        super().setup_work_horse_signals()
+        # Until the solve's watcher takes SIGTERM over, remember it (RQ's default would kill the horse).
+        signal.signal(signal.SIGTERM, lambda *_: jobs.SHUTDOWN.set())
+
     def handle_warm_shutdown_request(self) -> None:
         # A platform restart: ask the solve to stop now (it saves its checkpoint and hands the run over,
         # which costs no attempt) instead of waiting for the whole time limit, or a cold kill.
