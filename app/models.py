@@ -59,8 +59,15 @@ class Run(SQLModel, table=True):
     finished_at: datetime | None = None
     cancel_requested_at: datetime | None = None
     error: str | None = None
-    attempt: int = 0
+    attempt: int = 0  # attempts started (progress points carry theirs)
     worker: str | None = Field(default=None, max_length=200)
+    # The attempt solving the run holds a lease: its owner (the work horse, as in `worker`) and until
+    # when. Another process may take the run only once the lease expired or was released (NULL owner).
+    lease_owner: str | None = Field(default=None, max_length=200)
+    lease_expires_at: datetime | None = None
+    # How often the process solving it died (a clean shutdown does not count), and how, last time.
+    lost: int = 0
+    lost_reason: str | None = Field(default=None, max_length=500)
 
     @property
     def job_id(self) -> str:

@@ -75,9 +75,36 @@ def parse_submission(data: Any, settings: Settings) -> tuple[Submission, dict[st
     if sub.demo is not None:
         return sub, _demo_input(sub.problem_type, sub.demo)
     try:
-        return sub, problem.load(sub.input, sub.format).model_dump(mode="json")
+        inp = problem.load(sub.input, sub.format)
     except InputError as exc:
         raise InputError([{**e, "path": _under("input", e["path"])} for e in exc.errors]) from None
+    check_model_size(problem, inp, settings)
+    return sub, inp.model_dump(mode="json")
+
+
+def check_model_size(problem: problems.ProblemType, inp: BaseModel, settings: Settings) -> None:
+    """Refuse an input whose model, by the problem type's own estimate, exceeds a configured limit: it
+    would exhaust a worker's memory while being built, long after the submission was accepted."""
+    if problem.estimate is None:
+        return
+    size = problem.estimate(inp)
+    errors = []
+    for what, limit_name in LIMITS.items():
+        limit = getattr(settings, limit_name)
+        if limit and size.get(what, 0) > limit:
+            errors.append(
+                {
+                    "path": "input",
+                    "message": f"too large to solve here: its model would have about {size[what]:,} {what}; "
+                    f"the limit is {limit:,} ({limit_name})",
+                }
+            )
+    if errors:
+        raise InputError(errors)
+
+
+# Model-size keys a problem type's estimate may give, and the setting that limits each.
+LIMITS = {"variables": "MAX_MODEL_VARIABLES", "constraints": "MAX_MODEL_CONSTRAINTS", "terms": "MAX_MODEL_TERMS"}
 
 
 @lru_cache(maxsize=64)
@@ -123,7 +150,6 @@ def submit(data: Any, settings: Settings) -> Run:
             run.priority,
             run.time_limit,
             settings.JOB_TIMEOUT_GRACE,
-            settings.MAX_ATTEMPTS,
         )
     except RedisError:
         # The row is the truth: the reconciler enqueues queued runs whose job is missing.
@@ -177,22 +203,32 @@ def page(
 
 
 def cancel(run_id: int, settings: Settings) -> Run:
-    """A queued run never starts; a running one is asked to stop and keeps its best solution."""
+    """A queued run never starts; a running one is asked to stop and keeps its best solution.
+
+    The run row records the cancel first (it is the truth, and the worker reads it from there too);
+    telling Redis is only the fast path, so a Redis outage neither loses the cancel nor fails the request.
+    """
     run = get(run_id, settings)
     if run.is_terminal:
         raise RunFinished(run_id)
-    redis = queueing.connect(settings.REDIS_URL)
     with db.session(settings.DATABASE_URL) as s:
         if lifecycle.cancel_queued(s, run_id):
-            queueing.drop_queued_job(redis, run_id)
+            _tell_redis(queueing.drop_queued_job, settings, run_id)
             return get(run_id, settings)
         # It started meanwhile (or was running): ask the worker to stop the search.
         lifecycle.transition(s, run_id, RunStatus.RUNNING, [RunStatus.RUNNING], cancel_requested_at=utcnow())
-    queueing.request_cancel(redis, run_id)
+    _tell_redis(queueing.request_cancel, settings, run_id)
     run = get(run_id, settings)
     if run.is_terminal and run.status != RunStatus.CANCELED.value:
         raise RunFinished(run_id)
     return run
+
+
+def _tell_redis(action, settings: Settings, run_id: int) -> None:
+    try:
+        action(queueing.connect(settings.REDIS_URL), run_id)
+    except RedisError:
+        log.warning("Redis did not answer; the cancel of run %s is recorded in the database", run_id)
 
 
 __all__ = [

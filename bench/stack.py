@@ -14,7 +14,7 @@ What a `Stack` gives you:
 - `workdir`        a temp folder holding the SQLite file and one log file per child (kept if `keep=True`
                    or when the block raised; its path is printed then)
 - `redis_url`, `database_url`, `redis` (a connected client), `flush_redis()`
-- `start_web(app_spec="app:create_app()") -> base URL`  any WSGI app spec, served with the Procfile's web
+- `start_web(app_spec="app:create_app()", port=None) -> base URL`  any WSGI app spec, served with the Procfile's web
                    settings (WEB_CONCURRENCY / WEB_THREADS are read from the environment as there);
                    `web_command(app_spec, port)` is the exact command line
 - `start_workers(n)`  waits until all n workers have registered in Redis
@@ -97,9 +97,12 @@ class Stack:
                 "PYTHONPATH": str(ROOT), **self.extra_env}
 
     # --- starting things -------------------------------------------------------------------------
-    def start_web(self, app_spec: str = "app:create_app()", name: str = "web", timeout: float = 30) -> str:
-        """gunicorn with the Procfile's web settings serving `app_spec`; returns its base URL when it answers."""
-        port = free_port()
+    def start_web(
+        self, app_spec: str = "app:create_app()", name: str = "web", timeout: float = 30, port: int | None = None
+    ) -> str:
+        """gunicorn with the Procfile's web settings serving `app_spec` (on `port`, else a free one); returns
+        its base URL when it answers."""
+        port = port or free_port()
         proc = self._spawn(name, self.web_command(app_spec, port))
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + timeout
