@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 
@@ -33,6 +33,9 @@ PRIORITIES = ("high", "default", "low")
 
 
 class Run(SQLModel, table=True):
+    # Lists filter by status or type and sort newest first: (filter, id) serves both without a sort.
+    __table_args__ = (Index("ix_run_status_id", "status", "id"), Index("ix_run_problem_type_id", "problem_type", "id"))
+
     id: int | None = Field(default=None, primary_key=True)
     problem_type: str = Field(index=True, max_length=64)
     name: str = Field(default="", max_length=200)

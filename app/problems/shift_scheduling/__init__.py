@@ -13,7 +13,7 @@ from app.problems import register
 from app.problems.base import Export, ProblemType, Rule
 from app.problems.shift_scheduling import rosters
 from app.problems.shift_scheduling.check import check
-from app.problems.shift_scheduling.demo import demo
+from app.problems.shift_scheduling.demo import SIZES, demo
 from app.problems.shift_scheduling.estimate import estimate
 from app.problems.shift_scheduling.importer import import_text
 from app.problems.shift_scheduling.model import build, extract, hint
@@ -46,7 +46,7 @@ PROBLEM = register(
         input_model=Input,
         validate=validate,
         importers={"benchmark_text": import_text},
-        demos={size: partial(demo, size) for size in ("small", "medium", "large")},
+        demos={size: partial(demo, size) for size in SIZES},
         build=build,
         extract=extract,
         hint=hint,
