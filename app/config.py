@@ -61,6 +61,10 @@ class Settings:
     # Memory a work horse may use (MB, 0 = no limit): a model too big for it fails the run with that reason.
     WORKER_MEMORY_LIMIT_MB: int = field(default_factory=lambda: _int("WORKER_MEMORY_LIMIT_MB", 4096))
     # The largest model a submission may ask for, by the problem type's own estimate (0 = no limit).
+    # Runs whose model is estimated at most this many variables are solved in the worker process itself
+    # (no fork: ~10x the throughput of tiny runs); 0, or INLINE_RUNS=0, forks a work horse for every run.
+    INLINE_MAX_VARIABLES: int = field(default_factory=lambda: _int("INLINE_MAX_VARIABLES", 1000))
+    INLINE_RUNS: bool = field(default_factory=lambda: os.environ.get("INLINE_RUNS", "1") not in ("0", "false", ""))
     MAX_MODEL_VARIABLES: int = field(default_factory=lambda: _int("MAX_MODEL_VARIABLES", 2_000_000))
     MAX_MODEL_CONSTRAINTS: int = field(default_factory=lambda: _int("MAX_MODEL_CONSTRAINTS", 2_000_000))
     MAX_MODEL_TERMS: int = field(default_factory=lambda: _int("MAX_MODEL_TERMS", 10_000_000))

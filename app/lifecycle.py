@@ -25,10 +25,11 @@ def transition(s: Session, run_id: int, to: RunStatus, from_: Iterable[RunStatus
     return moved
 
 
-def start(s: Session, run_id: int, worker: str, lease_seconds: float = LEASE_SECONDS) -> bool:
+def start(s: Session, run_id: int, worker: str, lease_seconds: float = LEASE_SECONDS) -> Run | None:
     """queued → running, or running → running when the attempt before is gone (its lease expired or
     was released); takes the lease for `worker` and counts the attempt. A lease that expired without
-    being released means the process holding it died unseen: that counts as a loss."""
+    being released means the process holding it died unseen: that counts as a loss.
+    Returns the run as started (one UPDATE … RETURNING: no second read), None if it could not start."""
     now = utcnow()
     running = Run.status == RunStatus.RUNNING.value
     takeable = or_(
@@ -50,10 +51,12 @@ def start(s: Session, run_id: int, worker: str, lease_seconds: float = LEASE_SEC
             lost=Run.lost + case((died_unseen, 1), else_=0),
             lost_reason=case((died_unseen, EXPIRED), else_=Run.lost_reason),
         )
+        .returning(Run)
+        .execution_options(synchronize_session=False)
     )
-    moved = s.exec(stmt).rowcount == 1  # type: ignore[call-overload]
+    run = s.exec(stmt).scalars().first()  # type: ignore[call-overload]
     s.commit()
-    return moved
+    return run
 
 
 def refresh_lease(s: Session, run_id: int, owner: str, lease_seconds: float = LEASE_SECONDS) -> datetime | None | bool:
@@ -95,8 +98,11 @@ def record_loss(s: Session, run_id: int, owner: str, reason: str) -> Run | None:
     return s.get(Run, run_id, populate_existing=True) if counted else None
 
 
-def finish(s: Session, run_id: int, to: RunStatus, owner: str | None = None, **fields: Any) -> bool:
-    """running → a terminal status with its result fields; only by the lease holder if `owner` is given."""
+def finish(
+    s: Session, run_id: int, to: RunStatus, owner: str | None = None, points: list[dict] = (), **fields: Any
+) -> bool:
+    """running → a terminal status with its result fields and its last progress `points`, in one
+    transaction; only by the lease holder if `owner` is given."""
     assert to.value in {"succeeded", "infeasible", "failed", "canceled"}
     where = [Run.lease_owner == owner] if owner is not None else []
     stmt = (
@@ -105,6 +111,8 @@ def finish(s: Session, run_id: int, to: RunStatus, owner: str | None = None, **f
         .values(status=to.value, finished_at=utcnow(), **fields)
     )
     moved = s.exec(stmt).rowcount == 1  # type: ignore[call-overload]
+    if moved and points:
+        s.add_all(ProgressPoint(run_id=run_id, **p) for p in points)
     s.commit()
     return moved
 

@@ -7,7 +7,7 @@ import logging
 from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from redis.exceptions import RedisError
 from sqlalchemy import func, insert
 from sqlalchemy.orm import defer
@@ -45,6 +45,8 @@ class Submission(BaseModel):
     priority: Literal["high", "default", "low"] = "default"
     threads: int | None = Field(default=None, ge=1, description="CP-SAT search workers")
     seed: int = Field(default=0, ge=0, le=2**31 - 1, description="CP-SAT random seed")
+    # The problem type's model-size estimate, set by parse_submission (not part of the request).
+    _size: dict[str, int] = PrivateAttr(default_factory=dict)
 
 
 def parse_submission(data: Any, settings: Settings) -> tuple[Submission, dict[str, Any]]:
@@ -73,20 +75,22 @@ def parse_submission(data: Any, settings: Settings) -> tuple[Submission, dict[st
     if errors:
         raise InputError(errors)
     if sub.demo is not None:
+        sub._size = dict(_demo_size(sub.problem_type, sub.demo))
         return sub, _demo_input(sub.problem_type, sub.demo)
     try:
         inp = problem.load(sub.input, sub.format)
     except InputError as exc:
         raise InputError([{**e, "path": _under("input", e["path"])} for e in exc.errors]) from None
-    check_model_size(problem, inp, settings)
+    sub._size = check_model_size(problem, inp, settings)
     return sub, inp.model_dump(mode="json")
 
 
-def check_model_size(problem: problems.ProblemType, inp: BaseModel, settings: Settings) -> None:
+def check_model_size(problem: problems.ProblemType, inp: BaseModel, settings: Settings) -> dict[str, int]:
     """Refuse an input whose model, by the problem type's own estimate, exceeds a configured limit: it
-    would exhaust a worker's memory while being built, long after the submission was accepted."""
+    would exhaust a worker's memory while being built, long after the submission was accepted.
+    Returns the estimate ({} when the type gives none)."""
     if problem.estimate is None:
-        return
+        return {}
     size = problem.estimate(inp)
     errors = []
     for what, limit_name in LIMITS.items():
@@ -101,6 +105,12 @@ def check_model_size(problem: problems.ProblemType, inp: BaseModel, settings: Se
             )
     if errors:
         raise InputError(errors)
+    return size
+
+
+def solves_inline(size: dict[str, int], settings: Settings) -> bool:
+    """Small enough to solve in the worker process itself (see SolveWorker.execute_job)."""
+    return 0 < size.get("variables", 0) <= settings.INLINE_MAX_VARIABLES
 
 
 # Model-size keys a problem type's estimate may give, and the setting that limits each.
@@ -111,6 +121,12 @@ LIMITS = {"variables": "MAX_MODEL_VARIABLES", "constraints": "MAX_MODEL_CONSTRAI
 def _demo_json(problem_type: str, demo: str) -> str:
     # Demos are seeded and deterministic: build each once per process, not on every submission.
     return json.dumps(problems.get(problem_type).demos[demo]().model_dump(mode="json"))
+
+
+@lru_cache(maxsize=64)
+def _demo_size(problem_type: str, demo: str) -> tuple[tuple[str, int], ...]:
+    problem = problems.get(problem_type)
+    return tuple((problem.estimate(problem.demos[demo]()) if problem.estimate else {}).items())
 
 
 def _demo_input(problem_type: str, demo: str) -> dict[str, Any]:
@@ -150,6 +166,7 @@ def submit(data: Any, settings: Settings) -> Run:
             run.priority,
             run.time_limit,
             settings.JOB_TIMEOUT_GRACE,
+            inline=solves_inline(sub._size, settings),
         )
     except RedisError:
         # The row is the truth: the reconciler enqueues queued runs whose job is missing.
