@@ -67,7 +67,8 @@ class Search:
         self._solvers: set[cp_model.CpSolver] = set()
         self._solvers_lock = threading.Lock()
         self.last: SubSolve | None = None  # the newest solve, for statistics
-        self.totals = {"solves": 0, "conflicts": 0, "branches": 0, "user_time": 0.0}
+        # CP-SAT's own work, summed over the strategy's solves (wall_time in the stats is the whole run's).
+        self.totals = {"solves": 0, "conflicts": 0, "branches": 0, "user_time": 0.0, "solver_wall_time": 0.0}
 
     # -- what a strategy calls ------------------------------------------------------------------
     def remaining(self) -> float:
@@ -158,6 +159,7 @@ class Search:
         self.totals["conflicts"] += solver.num_conflicts
         self.totals["branches"] += solver.num_branches
         self.totals["user_time"] += solver.user_time
+        self.totals["solver_wall_time"] += solver.wall_time
         self.last = SubSolve(
             status=solver.status_name(status),
             solution=solution,

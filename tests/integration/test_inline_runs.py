@@ -22,8 +22,15 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def inline_client(database_url, redis_url, redis):
     """An app that solves every knapsack run inline, "hard" included (a slow solve to stop)."""
-    app = create_app({"DATABASE_URL": database_url, "REDIS_URL": redis_url, "TESTING": True, "SOLVER_THREADS": 2,
-                      "INLINE_MAX_VARIABLES": 10**6})
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "TESTING": True,
+            "SOLVER_THREADS": 2,
+            "INLINE_MAX_VARIABLES": 10**6,
+        }
+    )
     return app.test_client()
 
 
@@ -107,5 +114,8 @@ def test_a_worker_that_dies_in_an_inline_solve_has_its_run_resumed_by_another(in
     os.kill(doomed.pid, signal.SIGKILL)  # a crash inside the solve takes the worker with it
     resumed = solving(database_url, run_id, 40, attempt=2, checkpoint=False)
     assert resumed.worker.startswith("survivor") and resumed.lost == 1
-    wait_for(lambda: points_of(database_url, run_id) and {p.attempt for p in points_of(database_url, run_id)} >= {2},
-             30, what="progress of the resumed attempt")
+    wait_for(
+        lambda: points_of(database_url, run_id) and {p.attempt for p in points_of(database_url, run_id)} >= {2},
+        30,
+        what="progress of the resumed attempt",
+    )
