@@ -87,7 +87,14 @@ def status(run_id: int):
     run = runs.get_summary(run_id, _settings())
     if run.is_terminal:
         run = runs.get(run_id, _settings())
-    return render_template("runs/_live.html", **present.status_context(run, _settings(), request.args))
+    return render_template("runs/_live.html", **present.status_context(run, _settings(), with_result=False))
+
+
+@bp.get("/runs/<int:run_id>/result")
+def result(run_id: int):
+    # A finished run's solution view alone: loaded once after the poll sees the end, and per roster page.
+    run = runs.get(run_id, _settings())
+    return render_template("runs/_result.html", **present.status_context(run, _settings(), request.args))
 
 
 @bp.post("/runs/<int:run_id>/cancel")
@@ -98,7 +105,7 @@ def cancel(run_id: int):
         run = runs.get(run_id, _settings())
         flash("This run had already finished; there was nothing to cancel.", "info")
     if request.htmx:
-        return render_template("runs/_live.html", **present.status_context(run, _settings()))
+        return render_template("runs/_live.html", **present.status_context(run, _settings(), with_result=False))
     if run.status != RunStatus.CANCELED.value and not run.is_terminal:
         flash("Stopping the solve; the best solution found so far will be kept.", "info")
     return redirect(url_for("web.show", run_id=run_id), 303)
