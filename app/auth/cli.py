@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 
 from app.auth import accounts, tokens
 
@@ -28,7 +29,7 @@ def _fail(exc: Exception) -> None:
     raise click.ClickException(str(exc))
 
 
-@click.group("users")
+@click.group("users", cls=AppGroup)
 def users() -> None:
     """Accounts: create users and admins, set passwords and per-user limits."""
 
@@ -125,7 +126,7 @@ def list_users() -> None:
         )
 
 
-@click.group("tokens")
+@click.group("tokens", cls=AppGroup)
 def tokens_group() -> None:
     """Personal API tokens (Authorization: Bearer)."""
 
