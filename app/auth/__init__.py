@@ -96,7 +96,7 @@ def _unauthorized():
             ', error="invalid_token"' if error == "invalid_token" else ""
         )
         return resp
-    target = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+    target = url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
     if request.headers.get("HX-Request"):
         return "", 401, {"HX-Redirect": target}
     return redirect(target)
