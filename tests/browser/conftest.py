@@ -20,8 +20,14 @@ from tests.accounts import PASSWORD
 from tests.support import ROOT, stop_process, wait_for, worker_env
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 ARTIFACTS = ROOT / "test-artifacts"
 
 
@@ -45,10 +51,25 @@ def serve(database_url: str, redis_url: str, tmp_path: Path, **env: str) -> Iter
     """gunicorn (the Procfile's settings, fewer workers) serving the app on 127.0.0.1:<free port>."""
     port = free_port()
     log = open(tmp_path / "web.log", "ab")  # noqa: SIM115  (closed by stop_process)
-    cmd = [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "1",
-           "--threads", "8", "--no-control-socket", "app:create_app()"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=worker_env(database_url, redis_url, SOLVER_THREADS="2", **env),
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    cmd = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "1",
+        "--threads",
+        "8",
+        "--no-control-socket",
+        "app:create_app()",
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=worker_env(database_url, redis_url, SOLVER_THREADS="2", **env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     proc.log = log  # type: ignore[attr-defined]
     url = f"http://127.0.0.1:{port}"
     try:

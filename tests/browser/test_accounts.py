@@ -17,11 +17,17 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
 
 def test_sign_in_submit_see_only_your_runs_and_sign_out(anon_page: Page, database_url):
     bob = add_user(database_url, "bob")
-    store_run(database_url, "succeeded", "knapsack", name="Bob's secret plan", owner_id=bob.id,
-              result={"solution": {}, "breakdown": []}, objective=3)
+    store_run(
+        database_url,
+        "succeeded",
+        "knapsack",
+        name="Bob's secret plan",
+        owner_id=bob.id,
+        result={"solution": {}, "breakdown": []},
+        objective=3,
+    )
     violations: list[str] = []
-    anon_page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text
-                 else None)
+    anon_page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
     anon_page.goto("/")
     expect(anon_page).to_have_url(re.compile(r"/login\?next="))
     anon_page.get_by_label("Username").fill("alice")

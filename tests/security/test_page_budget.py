@@ -25,7 +25,9 @@ def largest_input() -> dict:
     staff = MAX_ASSIGNMENTS // days  # 1,366 people x 366 days x 1 shift = 499,956 assignments
     shift = "S" * 64
     people = [f"{i:04d}".ljust(64, "x") for i in range(staff)]
-    on = [{"staff": p, "day": d, "shift": shift, "weight": 3} for i, p in enumerate(people) for d in range(i % 7, days, 7)]
+    on = [
+        {"staff": p, "day": d, "shift": shift, "weight": 3} for i, p in enumerate(people) for d in range(i % 7, days, 7)
+    ]
     inp = {
         "horizon_days": days,
         "shifts": [{"id": shift, "length_minutes": 480}],
@@ -41,17 +43,45 @@ def test_the_largest_accepted_roster_renders_within_budget(client, database_url)
     assert len(json.dumps(inp)) <= Settings().MAX_CONTENT_LENGTH, "the API would not even accept it"
     validate(inp)  # the schema accepts it
     shift = inp["shifts"][0]["id"]
-    roster = {p["id"]: [shift if (i + d) % 5 else None for d in range(inp["horizon_days"])]
-              for i, p in enumerate(inp["staff"])}
-    items = [{"rule": "shift_on_requests", "cost": 3, "who": r["staff"], "day": r["day"], "shift": shift,
-              "detail": "asked to work"} for r in inp["shift_on_requests"][:20_000]]
-    breakdown = [{"rule": "shift_on_requests", "label": "Shift requests not granted", "cost": 3 * len(items),
-                  "count": len(items), "items": items}]
-    run = store_run(database_url, "succeeded", "shift_scheduling", input=inp, objective=3 * len(items),
-                    result={"solution": {"roster": roster}, "breakdown": breakdown, "checked": True, "summary": {}})
+    roster = {
+        p["id"]: [shift if (i + d) % 5 else None for d in range(inp["horizon_days"])]
+        for i, p in enumerate(inp["staff"])
+    }
+    items = [
+        {
+            "rule": "shift_on_requests",
+            "cost": 3,
+            "who": r["staff"],
+            "day": r["day"],
+            "shift": shift,
+            "detail": "asked to work",
+        }
+        for r in inp["shift_on_requests"][:20_000]
+    ]
+    breakdown = [
+        {
+            "rule": "shift_on_requests",
+            "label": "Shift requests not granted",
+            "cost": 3 * len(items),
+            "count": len(items),
+            "items": items,
+        }
+    ]
+    run = store_run(
+        database_url,
+        "succeeded",
+        "shift_scheduling",
+        input=inp,
+        objective=3 * len(items),
+        result={"solution": {"roster": roster}, "breakdown": breakdown, "checked": True, "summary": {}},
+    )
     sizes, times = {}, {}
-    for name, path in (("page", f"/runs/{run.id}"), ("poll", f"/runs/{run.id}/status"),
-                       ("result", f"/runs/{run.id}/result?staff_page=50"), ("last", f"/runs/{run.id}/result?staff_page=999")):
+    for name, path in (
+        ("page", f"/runs/{run.id}"),
+        ("poll", f"/runs/{run.id}/status"),
+        ("result", f"/runs/{run.id}/result?staff_page=50"),
+        ("last", f"/runs/{run.id}/result?staff_page=999"),
+    ):
         t0 = time.perf_counter()
         resp = client.get(path)
         times[name] = time.perf_counter() - t0
