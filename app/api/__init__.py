@@ -48,10 +48,10 @@ def show(run_id: int):
 def index():
     page = errors.query_int("page", 1, 1, 10**6)
     per_page = errors.query_int("per_page", 20, 1, 100)
-    status = request.args.get("status") or None
+    status = request.args.get("status")
     if status is not None and status not in {s.value for s in RunStatus}:
         raise errors.query_error("status", f"one of {', '.join(s.value for s in RunStatus)}")
-    problem_type = request.args.get("problem_type") or None
+    problem_type = request.args.get("problem_type")
     if problem_type is not None and problem_type not in {p.name for p in problems.all_types()}:
         raise errors.query_error("problem_type", f"one of {', '.join(p.name for p in problems.all_types())}")
     items, total = runs.page(_settings(), page, per_page, status, problem_type)

@@ -30,10 +30,14 @@ def http_error(exc: HTTPException):
     """An HTTP error as JSON, keeping its headers (Allow on 405, Retry-After on 429, WWW-Authenticate)."""
     headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
     if exc.code == 429:
-        return body(429, "too_many_requests", f"rate limit exceeded ({exc.description}); retry later", None,
-                    {**headers, **_retry_after(exc)})
-    return body(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "",
-                None, headers)
+        return body(
+            429,
+            "too_many_requests",
+            f"rate limit exceeded ({exc.description}); retry later",
+            None,
+            {**headers, **_retry_after(exc)},
+        )
+    return body(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "", None, headers)
 
 
 def _retry_after(exc: HTTPException) -> dict:
@@ -45,10 +49,10 @@ def _retry_after(exc: HTTPException) -> dict:
 
 def query_int(name: str, default: int, lo: int, hi: int) -> int:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
-        value = int(raw)
+        value = int(raw) if len(raw) <= 20 else lo - 1  # int() of a huge string is slow: out of range anyway
     except ValueError:
         raise query_error(name, "an integer") from None
     if not lo <= value <= hi:

@@ -46,7 +46,23 @@ def _submission(settings: Settings) -> dict:
     time_limit["description"] = "Seconds; at most SOLVER_MAX_TIME_LIMIT, or the user's own cap if lower"
     threads = props["threads"]["anyOf"][0]
     threads["maximum"] = settings.SOLVER_MAX_THREADS
+    demos = sorted({d for p in problems.all_types() for d in p.demos})
+    props["demo"]["anyOf"][0]["enum"] = demos
+    formats = sorted({"json", *(f for p in problems.all_types() for f in p.importers)})
+    props["format"]["enum"] = formats
+    # Exactly one of input and demo. The input's own rules are each problem type's schema
+    # (components Input schemas, GET /problem-types) plus checks across fields: 422 names the field.
+    schema["oneOf"] = [
+        {"required": ["input"], "properties": {"input": {"type": ["object", "string"]}, "demo": {"type": "null"}}},
+        {"required": ["demo"], "properties": {"demo": {"type": "string"}, "input": {"type": "null"}}},
+    ]
     return schema
+
+
+CREATED_RUN_LINKS = {
+    "GetRun": {"operationId": "getRun", "parameters": {"run_id": "$response.body#/id"}},
+    "CancelRun": {"operationId": "cancelRun", "parameters": {"run_id": "$response.body#/id"}},
+}
 
 
 def document(settings: Settings) -> dict:
@@ -82,6 +98,7 @@ def document(settings: Settings) -> dict:
                             "202": {
                                 **_json("Run", "Stored and queued"),
                                 "headers": {"Location": {"schema": {"type": "string"}}},
+                                "links": CREATED_RUN_LINKS,
                             },
                             "400": _error("Malformed JSON, or nested too deep"),
                             "413": _error("Body too large"),
