@@ -133,6 +133,12 @@ def document(settings: Settings) -> dict:
                             "in": "query",
                             "schema": {"type": "string", "enum": [p.name for p in problems.all_types()]},
                         },
+                        {
+                            "name": "before",
+                            "in": "query",
+                            "description": "Keyset cursor: only runs with a smaller id (see links.next); replaces page",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 2**62},
+                        },
                     ],
                     "responses": _signed_in(
                         {
@@ -264,6 +270,10 @@ def document(settings: Settings) -> dict:
                         "page": {"type": "integer", "minimum": 1, "maximum": 10**6},
                         "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
                         "total": {"type": "integer"},
+                        "links": {
+                            "type": "object",
+                            "properties": {"next": {"type": "string", "description": "The next page (keyset)"}},
+                        },
                     },
                 },
             },

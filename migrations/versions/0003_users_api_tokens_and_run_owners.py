@@ -1,7 +1,7 @@
 """users, api tokens and run owners
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0005
 Create Date: 2026-12-01 23:17:01.346724
 
 """
@@ -14,7 +14,7 @@ import sqlmodel
 
 # revision identifiers, used by Alembic.
 revision: str = '0003'
-down_revision: Union[str, Sequence[str], None] = '0001'
+down_revision: Union[str, Sequence[str], None] = '0005'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
