@@ -169,7 +169,7 @@ def main() -> None:
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}  (2 cores: want < 1)")
     env = {"SOLVER_THREADS": "1", "WEB_CONCURRENCY": "2", "WEB_THREADS": "8"}
     with Stack(env=env, postgres=args.postgres) as stack:
-        api = Api(stack.start_web())
+        api = Api(stack.start_web(), stack.auth)
         stack.start_workers(args.workers)
         submit_burst(api, 4)  # warm-up: imports, demo caches, connections
         time.sleep(2)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import UTC, timedelta
 
+from sqlalchemy import bindparam, update
 from sqlmodel import col, select
 
 from app import db
@@ -52,21 +53,27 @@ def revoke(url: str, token_id: int, user_id: int | None) -> bool:
         return True
 
 
+# Compiled once: every API call runs it (a plain connection, not an ORM session: the hot path).
+LOOKUP = (
+    select(
+        ApiToken.id, ApiToken.last_used_at, User.id, User.username, User.is_admin, User.max_time_limit, User.max_threads
+    )
+    .join(User, User.id == ApiToken.user_id)
+    .where(ApiToken.token_hash == bindparam("digest"), col(ApiToken.revoked_at).is_(None), col(User.active).is_(True))
+)
+
+
 def authenticate(url: str, token: str) -> Account | None:
     """The account a bearer token belongs to, if the token is live and its user active."""
     if not token.startswith(PREFIX) or len(token) > 100:
         return None
-    with db.session(url) as s:
-        found = s.exec(select(ApiToken, User).join(User).where(ApiToken.token_hash == digest(token))).first()
-        if found is None:
-            return None
-        row, user = found
-        if row.revoked_at is not None or not user.active:
-            return None
-        now = utcnow()
-        last = row.last_used_at
-        if last is None or now - (last if last.tzinfo else last.replace(tzinfo=now.tzinfo)) > TOUCH_EVERY:
-            row.last_used_at = now
-            s.add(row)
-            s.commit()
-        return Account.of(user, via_token=True)
+    with db.get_engine(url).connect() as conn:
+        row = conn.execute(LOOKUP, {"digest": digest(token)}).first()
+    if row is None:
+        return None
+    token_id, last_used, user_id, username, is_admin, max_time_limit, max_threads = row
+    now = utcnow()
+    if last_used is None or now - (last_used if last_used.tzinfo else last_used.replace(tzinfo=UTC)) > TOUCH_EVERY:
+        with db.write(url) as conn:
+            conn.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+    return Account(user_id, username, is_admin, max_time_limit, max_threads, via_token=True)
