@@ -119,3 +119,19 @@ def test_a_huge_page_number_is_not_an_error(client, database_url):
     store_run(database_url, "queued")
     assert client.get("/?page=99999999999999999999999").status_code == 200
     assert client.get("/api/v1/runs?page=99999999999999999999999").status_code == 422
+
+
+@pytest.mark.integration
+def test_rq_never_sees_the_failure_message(client, worker, redis):
+    """rq-dashboard renders exc_info unescaped: the message (which may quote the input) stays in the run."""
+    from rq.job import Job
+
+    from tests.support import wait_for
+
+    body = {"problem_type": "knapsack", "input": {"capacity": 1, "items": [], "explode": True}}
+    run_id = client.post("/api/v1/runs", json=body).get_json()["id"]
+    doc = wait_for(lambda: (d := client.get(f"/api/v1/runs/{run_id}").get_json())["terminal"] and d, 30)
+    assert doc["status"] == "failed" and "exploded on purpose" in doc["error"]
+    wait_for(lambda: redis.zscore("rq:failed:default", f"run-{run_id}") is not None, 10, what="RQ failed registry")
+    exc_info = Job.fetch(f"run-{run_id}", connection=redis).latest_result().exc_string
+    assert "SolveFailed" in exc_info and "exploded on purpose" not in exc_info
