@@ -41,9 +41,10 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.before_request(_check_csrf)
     app.register_error_handler(CSRFError, _csrf_refused)
-    from app.auth import cli, views
+    from app.auth import admin, cli, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(admin.bp)
     cli.init_app(app)
     app.jinja_env.globals.update(current_user=current_user)
     if settings.LOCAL_MODE:

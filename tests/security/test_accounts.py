@@ -140,3 +140,20 @@ def test_cli_creates_the_first_admin_and_tokens(app, database_url):
     assert client.get("/api/v1/runs", headers={"Authorization": f"Bearer {token}"}).status_code == 401
     limits = runner.invoke(args=["users", "limits", "alice", "--time-limit", "60", "--threads", "2"])
     assert limits.exit_code == 0 and "time limit ≤ 60" in limits.output
+
+
+def test_admins_set_per_user_caps_on_the_users_page(admin_client, client, database_url, redis):
+    assert client.get("/admin/users").status_code == 403
+    page = admin_client.get("/admin/users").get_data(as_text=True)
+    assert "alice" in page and "root" in page
+    resp = admin_client.post("/admin/users/alice/limits", data={"max_time_limit": "45", "max_threads": "1"})
+    assert resp.status_code == 303
+    over = client.post("/api/v1/runs", json={"problem_type": "knapsack", "demo": "tiny", "time_limit": 46})
+    assert over.status_code == 422 and over.get_json()["errors"][0]["message"] == "at most 45 seconds"
+    admin_client.post("/admin/users/alice/limits", data={"max_time_limit": "", "max_threads": ""})
+    assert (
+        client.post("/api/v1/runs", json={"problem_type": "knapsack", "demo": "tiny", "time_limit": 46}).status_code
+        == 202
+    )
+    bad = admin_client.post("/admin/users/alice/limits", data={"max_time_limit": "-3"}, follow_redirects=True)
+    assert "Not changed" in bad.get_data(as_text=True)
