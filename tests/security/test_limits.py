@@ -68,3 +68,22 @@ def test_an_admin_caps_one_users_time_limit_and_threads(client, other_client, da
     run = client.post("/api/v1/runs", json={**DEMO, "time_limit": 60}).get_json()
     assert run["time_limit"] == 60 and run["threads"] <= 2
     assert other_client.post("/api/v1/runs", json={**DEMO, "time_limit": 600, "threads": 3}).status_code == 202
+
+
+def test_sign_in_attempts_are_limited_per_address(database_url, redis_url, redis, user):
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "TESTING": True,
+            "RATE_LIMIT_LOGIN": "3 per minute",
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        }
+    )
+    guesser = app.test_client()
+    answers = [
+        guesser.post("/login", data={"username": "alice", "password": f"guess {i}"}).status_code for i in range(4)
+    ]
+    assert answers == [401, 401, 401, 429]
+    assert "Retry-After" in guesser.post("/login", data={"username": "alice", "password": "x"}).headers
