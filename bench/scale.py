@@ -165,6 +165,9 @@ def seed_pair(database_url: str) -> tuple[int, int]:
     return finished, running
 
 
+AUTH: dict[str, dict[str, str]] = {}  # base URL -> its stack admin's Authorization header
+
+
 class Client:
     def __init__(self, base_url: str, headers: dict[str, str] | None = None):
         parts = urlsplit(base_url)
@@ -180,7 +183,7 @@ class Client:
 def time_endpoints(servers: dict[str, tuple[str, dict[str, str]]], requests: int, rounds: int = 5) -> dict:
     """{server: {endpoint: [seconds]}}: servers take turns in `rounds` rounds, so a change in the
     machine's load hits both alike."""
-    clients = {name: Client(url) for name, (url, _) in servers.items()}
+    clients = {name: Client(url, AUTH.get(url)) for name, (url, _) in servers.items()}
     out: dict[str, dict[str, list[float]]] = {name: {} for name in servers}
     for name, (_, paths) in servers.items():
         for endpoint, path in paths.items():
@@ -224,6 +227,7 @@ def measure(postgres: bool, runs: int, points: int, requests: int) -> None:
             "empty": (empty_stack.start_web(), endpoints(e_finished, e_running, e_running + 1)),
             "full": (full_stack.start_web(), endpoints(f_finished, f_running, ids[len(ids) // 10])),
         }
+        AUTH.update({servers["empty"][0]: empty_stack.auth, servers["full"][0]: full_stack.auth})
         timed = time_endpoints(servers, requests)
     empty, full = timed["empty"], timed["full"]
     kind = "PostgreSQL" if postgres else "SQLite"

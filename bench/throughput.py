@@ -191,7 +191,7 @@ def celery_burst(stack: Stack, n: int, processes: int) -> dict:
 def measure(args, inline: bool, celery: bool) -> tuple[dict, list[float], dict | None]:
     env = {"SOLVER_THREADS": "1", "WEB_CONCURRENCY": "2", "WEB_THREADS": "8", "INLINE_RUNS": "1" if inline else "0"}
     with Stack(env=env, postgres=args.postgres) as stack:
-        api = Api(stack.start_web())
+        api = Api(stack.start_web(), stack.auth)
         stack.start_workers(args.workers)
         submit_burst(api, 4)  # warm-up: imports, demo caches, connections
         time.sleep(2)

@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 SHUTDOWN = threading.Event()
 
 
+class SolveFailed(RuntimeError):
+    """A solve failed; the message deliberately carries no user text (see solve_run)."""
+
+
 class WorkerShutdown(RuntimeError):
     """The worker was told to stop mid-solve; the run is handed over and RQ retries it elsewhere."""
 
@@ -59,7 +63,10 @@ def solve_run(run_id: int) -> str:
         pass  # handled below: leaving this block frees the model its traceback holds
     except Exception as exc:
         _fail(settings, run_id, owner, f"{type(exc).__name__}: {exc}")
-        raise
+        # RQ and rq-dashboard see the failure, but not the message: it may quote the user's input, and
+        # rq-dashboard shows exc_info unescaped. The run row (escaped on its page) and this log have it.
+        log.exception("run %s failed", run_id)
+        raise SolveFailed(f"run {run_id} failed ({type(exc).__name__}); its page and the worker log say why") from None
     limit = settings.WORKER_MEMORY_LIMIT_MB
     error = (
         f"the model needs more memory than a work horse may use ({limit:,} MB, WORKER_MEMORY_LIMIT_MB); "
