@@ -8,6 +8,7 @@ gunicorn and one RQ worker; prints the URL; Ctrl-C stops everything it started.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -23,7 +24,8 @@ from app import config, db
 
 BIN = Path(sys.executable).parent
 # The Procfile's web settings, on localhost.
-WEB_ARGS = "--workers 2 --threads 4 --no-control-socket --access-logfile - app:create_app()"
+GUNICORN_CONF = config.ROOT / "app" / "gunicorn_conf.py"
+WEB_ARGS = f"-c {GUNICORN_CONF} --workers 2 --threads 4 --no-control-socket --access-logfile - app:create_app()"
 
 
 def free_port() -> int:
@@ -86,6 +88,17 @@ def choose_redis(children: list[subprocess.Popen]) -> str:
     return url
 
 
+def metrics_dir() -> str:
+    """PROMETHEUS_MULTIPROC_DIR, else instance/metrics: emptied at each start, shared by web and worker
+    (one host), so /metrics shows the worker's counters too."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    path = config.INSTANCE_DIR / "metrics"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return str(path)
+
+
 def _wait(children: list[subprocess.Popen]) -> int:
     """Until Ctrl-C / SIGTERM (0), or until a child dies on its own (1)."""
     stopping = threading.Event()
@@ -107,6 +120,7 @@ def main() -> int:
     children: list[subprocess.Popen] = []
     try:
         env = {**os.environ, "REDIS_URL": choose_redis(children), "DATABASE_URL": config.database_url()}
+        env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir()
         db.upgrade(env["DATABASE_URL"])
         web = f"gunicorn --bind 127.0.0.1:{port} {WEB_ARGS}"
         worker = f"rq worker -w workers.worker.SolveWorker --with-scheduler --url {env['REDIS_URL']} high default low"

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from redis.exceptions import RedisError
 from sqlalchemy import func, insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import defer
 from sqlmodel import col, select
 
-from app import db, lifecycle, problems, queueing
+from app import db, lifecycle, logs, metrics, problems, queueing
 from app.config import Settings
 from app.models import PRIORITIES, ProgressPoint, Run, RunStatus, utcnow
 from app.problems import InputError
@@ -101,8 +103,19 @@ INSERT_RUN = insert(Run).returning(Run.id)
 
 def submit(data: Any, settings: Settings) -> Run:
     """Validate, store the run (committed), then enqueue its solve. Returns the stored run."""
-    sub, inp = parse_submission(data, settings)
-    run = Run(
+    started = time.perf_counter()
+    run = new_run(*parse_submission(data, settings), settings)
+    # Plain Core on a connection, the statement compiled once: the hot path of every submission, where
+    # the ORM's unit of work and per-call statement building cost several times the insert itself.
+    with db.write(settings.DATABASE_URL) as conn:
+        insert_run(conn, run)
+    enqueue(run, settings, started)
+    return run
+
+
+def new_run(sub: Submission, inp: dict[str, Any], settings: Settings) -> Run:
+    """The run row a validated submission becomes (not stored yet)."""
+    return Run(
         problem_type=sub.problem_type,
         name=sub.name or (f"{sub.demo} demo" if sub.demo else f"{sub.problem_type} run"),
         priority=sub.priority,
@@ -112,10 +125,15 @@ def submit(data: Any, settings: Settings) -> Run:
         input_format="demo" if sub.demo else sub.format,
         stats={"seed": sub.seed},
     )
-    # Plain Core on a connection, the statement compiled once: the hot path of every submission, where
-    # the ORM's unit of work and per-call statement building cost several times the insert itself.
-    with db.write(settings.DATABASE_URL) as conn:
-        run.id = conn.execute(INSERT_RUN, run.model_dump(exclude={"id"})).scalar_one()
+
+
+def insert_run(conn: Connection, run: Run) -> None:
+    """INSERT the run inside the caller's transaction; sets run.id."""
+    run.id = conn.execute(INSERT_RUN, run.model_dump(exclude={"id"})).scalar_one()
+
+
+def enqueue(run: Run, settings: Settings, started: float) -> None:
+    """Enqueue a committed run's solve; count and log the submission (`started`: perf_counter at arrival)."""
     try:
         queueing.enqueue_solve(
             queueing.connect(settings.REDIS_URL),
@@ -128,7 +146,11 @@ def submit(data: Any, settings: Settings) -> Run:
     except RedisError:
         # The row is the truth: the reconciler enqueues queued runs whose job is missing.
         log.exception("run %s stored but not enqueued; the reconciler will enqueue it", run.id)
-    return run
+    took = time.perf_counter() - started
+    metrics.RUNS_SUBMITTED.labels(run.problem_type).inc()
+    metrics.SUBMIT_SECONDS.observe(took)
+    logs.event(log, "submit", run_id=run.id, problem_type=run.problem_type, status=run.status,
+               priority=run.priority, time_limit=run.time_limit, threads=run.threads, duration=took)
 
 
 # The big JSON columns; lists and status polls never need them.
@@ -185,10 +207,13 @@ def cancel(run_id: int, settings: Settings) -> Run:
     with db.session(settings.DATABASE_URL) as s:
         if lifecycle.cancel_queued(s, run_id):
             queueing.drop_queued_job(redis, run_id)
+            metrics.RUNS_FINISHED.labels(run.problem_type, RunStatus.CANCELED.value).inc()
+            logs.event(log, "cancel", run_id=run_id, problem_type=run.problem_type, status="canceled", was="queued")
             return get(run_id, settings)
         # It started meanwhile (or was running): ask the worker to stop the search.
         lifecycle.transition(s, run_id, RunStatus.RUNNING, [RunStatus.RUNNING], cancel_requested_at=utcnow())
     queueing.request_cancel(redis, run_id)
+    logs.event(log, "cancel", run_id=run_id, problem_type=run.problem_type, status="running", was="running")
     run = get(run_id, settings)
     if run.is_terminal and run.status != RunStatus.CANCELED.value:
         raise RunFinished(run_id)

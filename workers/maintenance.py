@@ -12,9 +12,9 @@ from redis import Redis
 from rq.job import JobStatus
 from sqlmodel import col, delete, select
 
-from app import db, lifecycle, queueing
+from app import db, idempotency, lifecycle, logs, metrics, queueing
 from app.config import Settings
-from app.models import ProgressPoint, Run, RunStatus, utcnow
+from app.models import IdempotencyKey, ProgressPoint, Run, RunStatus, SolverLogChunk, utcnow
 
 log = logging.getLogger(__name__)
 LOCK = "solvequeue:maintenance"
@@ -30,6 +30,7 @@ def run_once(settings: Settings, redis: Redis) -> dict[str, int]:
     try:
         done = reconcile(settings, redis)
         done["purged"] = purge(settings)
+        done["keys_expired"] = idempotency.purge(settings)
         return done
     finally:
         lock.release()
@@ -51,9 +52,10 @@ def reconcile(settings: Settings, redis: Redis) -> dict[str, int]:
             continue
         if run.attempt >= settings.MAX_ATTEMPTS:
             with db.session(settings.DATABASE_URL) as s:
-                counts["failed"] += lifecycle.fail(
-                    s, run.id, f"the worker solving this run was lost {run.attempt} times"
-                )
+                failed = lifecycle.fail(s, run.id, f"the worker solving this run was lost {run.attempt} times")
+            if failed:
+                counts["failed"] += 1
+                _record(run, "failed", status)
             continue
         if job is not None:
             job.delete()
@@ -61,8 +63,26 @@ def reconcile(settings: Settings, redis: Redis) -> dict[str, int]:
             redis, run.id, run.priority, run.time_limit, settings.JOB_TIMEOUT_GRACE, settings.MAX_ATTEMPTS - run.attempt
         )
         counts["requeued"] += 1
-        log.warning("run %s was %s with job %s: re-enqueued", run.id, run.status, status)
+        _record(run, "requeued", status)
     return counts
+
+
+def _record(run: Run, action: str, job_status: JobStatus | None) -> None:
+    metrics.RECONCILER_ACTIONS.labels(action).inc()
+    if action == "failed":
+        metrics.RUNS_FINISHED.labels(run.problem_type, RunStatus.FAILED.value).inc()
+    logs.event(
+        log,
+        "reconcile",
+        logging.WARNING,
+        action=action,
+        run_id=run.id,
+        problem_type=run.problem_type,
+        status=run.status if action == "requeued" else RunStatus.FAILED.value,
+        was=run.status,
+        job_status=str(job_status.value) if job_status else "missing",
+        attempt=run.attempt,
+    )
 
 
 def purge(settings: Settings) -> int:
@@ -74,7 +94,9 @@ def purge(settings: Settings) -> int:
         old = select(Run.id).where(col(Run.finished_at) < cutoff, col(Run.status).not_in(["queued", "running"]))
         ids = list(s.exec(old))
         if ids:
-            s.exec(delete(ProgressPoint).where(col(ProgressPoint.run_id).in_(ids)))
+            # SQLite does not enforce ON DELETE CASCADE unless asked to: delete the children first.
+            for child in (ProgressPoint, SolverLogChunk, IdempotencyKey):
+                s.exec(delete(child).where(col(child.run_id).in_(ids)))
             s.exec(delete(Run).where(col(Run.id).in_(ids)))
             s.commit()
         return len(ids)

@@ -6,10 +6,11 @@ import json
 
 from flask import Blueprint, current_app, jsonify, request, url_for
 
-from app import problems, runs
+from app import cluster, idempotency, problems, runs
 from app.api import errors, serialize
 from app.api.openapi import document
 from app.models import RunStatus
+from app.web import access
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 errors.register(bp)
@@ -21,9 +22,13 @@ def _settings():
 
 @bp.post("/runs")
 def create():
-    run = runs.submit(_json_body(), _settings())
+    key = request.headers.get(idempotency.HEADER)
+    if key is None:
+        run, created = runs.submit(_json_body(), _settings()), True
+    else:
+        run, created = idempotency.submit(_json_body(), _settings(), key)
     location = url_for("api.show", run_id=run.id)
-    return jsonify(serialize.run(run)), 202, {"Location": location}
+    return jsonify(serialize.run(run)), 202 if created else 200, {"Location": location}
 
 
 @bp.get("/runs/<int:run_id>")
@@ -53,6 +58,18 @@ def cancel(run_id: int):
 @bp.get("/problem-types")
 def problem_types():
     return jsonify(items=[serialize.problem_type(p) for p in problems.all_types()])
+
+
+@bp.get("/workers")
+@access.admin_only
+def workers():
+    return jsonify(items=[serialize.worker(w) for w in cluster.workers(_settings())])
+
+
+@bp.get("/queues")
+@access.admin_only
+def queues():
+    return jsonify(items=[serialize.queue(q) for q in cluster.queues(_settings())])
 
 
 @bp.get("/openapi.json")
