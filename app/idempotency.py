@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from datetime import timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from app.config import Settings
 from app.models import IdempotencyKey, Run, utcnow
 from app.problems import InputError
 
+log = logging.getLogger(__name__)
 TTL = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
 HEADER = "Idempotency-Key"
@@ -65,6 +67,7 @@ def submit(data: Any, settings: Settings, key: str) -> tuple[Run, bool]:
         earlier = _replay(key, digest, settings)
         if earlier is None:
             raise
+        log.info("Idempotency-Key %r: a concurrent duplicate committed run %s first", key, earlier.id)
         return earlier, False
     runs.enqueue(run, settings, started)
     return run, True
