@@ -11,16 +11,18 @@ import logging
 import os
 import signal
 import socket
+import time
 from typing import Any
 
 import ortools
 from rq import get_current_job
 
-from app import config, db, lifecycle, problems, queueing
+from app import config, db, lifecycle, logs, problems, queueing, solver_logs
 from app.models import Run, RunStatus
 from workers import runner
 
 log = logging.getLogger(__name__)
+PROGRESS_EVENT_EVERY = 15.0  # seconds between "progress" log events of a running solve
 
 
 class WorkerShutdown(RuntimeError):
@@ -39,15 +41,45 @@ def solve_run(run_id: int) -> str:
         run = s.get(Run, run_id)
     if run.attempt > settings.MAX_ATTEMPTS:
         return _give_up(settings, run)
+    _log_start(run)
+    started = time.monotonic()
     try:
         return _solve(settings, run)
     except WorkerShutdown:
         raise  # leave the run running: RQ's retry resumes it from the checkpoint
     except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"
         with db.session(settings.DATABASE_URL) as s:
-            lifecycle.fail(s, run_id, f"{type(exc).__name__}: {exc}")
+            lifecycle.fail(s, run_id, error)
+        logs.event(
+            log,
+            "failure",
+            logging.ERROR,
+            run_id=run.id,
+            problem_type=run.problem_type,
+            status="failed",
+            attempt=run.attempt,
+            error=error[:500],
+            duration=time.monotonic() - started,
+        )
         _no_retry()
         raise
+
+
+def _log_start(run: Run) -> None:
+    wait = (run.started_at - run.created_at).total_seconds() if run.attempt == 1 else None
+    logs.event(
+        log,
+        "start",
+        run_id=run.id,
+        problem_type=run.problem_type,
+        status=run.status,
+        attempt=run.attempt,
+        worker=run.worker,
+        threads=run.threads,
+        time_limit=run.time_limit,
+        queue_wait=wait,
+    )
 
 
 def _solve(settings: config.Settings, run: Run) -> str:
@@ -56,6 +88,7 @@ def _solve(settings: config.Settings, run: Run) -> str:
     checkpoint = run.checkpoint or {}
     used = float(checkpoint.get("elapsed", 0.0))
     redis = queueing.connect(settings.REDIS_URL)
+    writer = solver_logs.Writer(settings.DATABASE_URL, run.id, run.attempt, settings.SOLVER_LOG_MAX_BYTES)
     outcome = runner.run(
         problem,
         inp,
@@ -63,7 +96,7 @@ def _solve(settings: config.Settings, run: Run) -> str:
         threads=run.threads,
         seed=int((run.stats or {}).get("seed", 0)),
         cancel_requested=lambda: queueing.cancel_requested(redis, run.id),
-        flush=lambda live: _flush(settings, run, live),
+        flush=lambda live: _flush(settings, run, live, writer=writer),
         interval=settings.PROGRESS_INTERVAL,
         offset=used,
         checkpoint=checkpoint.get("solution"),
@@ -81,13 +114,22 @@ def _on_sigterm_stop(watcher: runner.Watcher) -> None:
     signal.signal(signal.SIGTERM, lambda *_: watcher.shutdown.set())
 
 
-def _flush(settings: config.Settings, run: Run, live: runner.Live | None, final: runner.Outcome | None = None) -> None:
-    """Write buffered progress points, live figures and the checkpoint (one transaction)."""
+def _flush(
+    settings: config.Settings,
+    run: Run,
+    live: runner.Live | None,
+    final: runner.Outcome | None = None,
+    writer: solver_logs.Writer | None = None,
+) -> None:
+    """Write buffered progress points, live figures and the checkpoint (one transaction), and the new
+    part of CP-SAT's log."""
     fields: dict[str, Any] = {}
     points: list[dict] = []
+    text = ""
     if live is not None:
         with live.lock:
             points, live.points = live.points, []
+            text, live.log = "".join(live.log), []
             fields = {
                 "num_solutions": live.num_solutions,
                 "objective": live.objective,
@@ -98,6 +140,9 @@ def _flush(settings: config.Settings, run: Run, live: runner.Live | None, final:
                 elapsed = points[-1]["elapsed"] if points else 0.0
                 fields["checkpoint"] = {"solution": live.incumbent, "elapsed": elapsed, "objective": live.objective}
                 live.incumbent_saved = True
+        if writer is not None and text:
+            with db.write(settings.DATABASE_URL) as conn:
+                writer.append(conn, text)
         if not points and "checkpoint" not in fields:
             return
     if final is not None:
@@ -112,6 +157,31 @@ def _flush(settings: config.Settings, run: Run, live: runner.Live | None, final:
         fields["gap"] = _gap(points[-1]["objective"], points[-1]["bound"])
     with db.session(settings.DATABASE_URL) as s:
         lifecycle.record_progress(s, run.id, points, **fields)
+    if live is not None and points:
+        _log_progress(run, points[-1], fields)
+
+
+_progress_logged: dict[int, float] = {}  # run id -> when its last "progress" event was logged
+
+
+def _log_progress(run: Run, point: dict, fields: dict[str, Any]) -> None:
+    """The first improvement, then a summary every PROGRESS_EVENT_EVERY seconds."""
+    now = time.monotonic()
+    if now - _progress_logged.get(run.id, -PROGRESS_EVENT_EVERY) < PROGRESS_EVENT_EVERY:
+        return
+    _progress_logged[run.id] = now
+    logs.event(
+        log,
+        "progress",
+        run_id=run.id,
+        problem_type=run.problem_type,
+        status="running",
+        elapsed=point["elapsed"],
+        objective=point["objective"],
+        bound=point["bound"],
+        gap=fields.get("gap"),
+        solutions=fields.get("num_solutions"),
+    )
 
 
 def _gap(objective: float | None, bound: float | None) -> float | None:
@@ -162,6 +232,21 @@ def _store(
     with db.session(settings.DATABASE_URL) as s:
         lifecycle.finish(s, run.id, to, **fields)
     queueing.connect(settings.REDIS_URL).delete(queueing.cancel_key(run.id))
+    logs.event(
+        log,
+        "finish",
+        run_id=run.id,
+        problem_type=run.problem_type,
+        status=to.value,
+        solver_status=outcome.status,
+        objective=fields.get("objective"),
+        bound=outcome.best_bound,
+        gap=fields.get("gap"),
+        solutions=outcome.num_solutions,
+        wall_time=outcome.stats.get("wall_time"),
+        stop_reason=outcome.stop_reason,
+        attempt=run.attempt,
+    )
     return f"run {run.id}: {to.value} ({outcome.status})"
 
 
@@ -169,6 +254,16 @@ def _give_up(settings: config.Settings, run: Run) -> str:
     error = f"the worker solving this run was lost {run.attempt - 1} times; giving up"
     with db.session(settings.DATABASE_URL) as s:
         lifecycle.fail(s, run.id, error)
+    logs.event(
+        log,
+        "failure",
+        logging.ERROR,
+        run_id=run.id,
+        problem_type=run.problem_type,
+        status="failed",
+        attempt=run.attempt,
+        error=error,
+    )
     return error
 
 

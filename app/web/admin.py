@@ -1,0 +1,21 @@
+"""Operators' pages: the workers and queues at a glance (admins only, see app.web.access)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, render_template, request
+
+from app import cluster
+from app.web import access
+
+bp = Blueprint("admin", __name__)
+
+
+@bp.get("/workers")
+@access.admin_only
+def workers():
+    """Each worker and the run it solves, each queue and what waits; the fragment refreshes every 2 s."""
+    settings = current_app.extensions["settings"]
+    ctx = {"workers": cluster.workers(settings), "queues": cluster.queues(settings), "stale_after": cluster.STALE_AFTER}
+    if request.htmx and not request.htmx.history_restore_request:
+        return render_template("admin/_cluster.html", **ctx)
+    return render_template("admin/workers.html", **ctx)
