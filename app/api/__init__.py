@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 
-from app import cluster, idempotency, problems, runs
+from app import cluster, idempotency, problems, runs, solver_logs
 from app.api import errors, serialize
 from app.api.openapi import document
 from app.models import RunStatus
@@ -35,6 +35,13 @@ def create():
 def show(run_id: int):
     run = runs.get(run_id, _settings())
     return jsonify(serialize.run(run, progress=runs.progress(run_id, _settings()), detail=True))
+
+
+@bp.get("/runs/<int:run_id>/log")
+def solver_log(run_id: int):
+    runs.get_summary(run_id, _settings())  # 404 for an unknown run
+    log = solver_logs.read(_settings().DATABASE_URL, run_id, limit=_settings().SOLVER_LOG_MAX_BYTES)
+    return Response(log.text, mimetype="text/plain")
 
 
 @bp.get("/runs")

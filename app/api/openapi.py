@@ -104,6 +104,17 @@ def document() -> dict:
                     "responses": {"200": _json("RunDetail", "The run"), "404": _error("Unknown run")},
                 },
             },
+            "/api/v1/runs/{run_id}/log": {
+                "get": {
+                    "summary": "CP-SAT's search log of the run so far (bounded: its start and its newest output)",
+                    "operationId": "getRunLog",
+                    "parameters": [RUN_ID],
+                    "responses": {
+                        "200": {"description": "The log", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                        "404": _error("Unknown run"),
+                    },
+                },
+            },
             "/api/v1/runs/{run_id}/cancel": {
                 "post": {
                     "summary": "Cancel a queued run, or stop a running one keeping its best solution",
