@@ -22,9 +22,7 @@ from app.config import Settings
 log = logging.getLogger(__name__)
 
 RUNS_SUBMITTED = Counter("solvequeue_runs_submitted", "Runs stored and queued", ["problem_type"])
-RUNS_FINISHED = Counter(
-    "solvequeue_runs_finished", "Runs that reached a terminal status", ["problem_type", "status"]
-)
+RUNS_FINISHED = Counter("solvequeue_runs_finished", "Runs that reached a terminal status", ["problem_type", "status"])
 SOLVE_SECONDS = Histogram(
     "solvequeue_solve_seconds",
     "Wall time of finished solves (all attempts)",
@@ -42,9 +40,7 @@ SUBMIT_SECONDS = Histogram(
     "Time to validate, store and enqueue a submission",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, float("inf")),
 )
-RECONCILER_ACTIONS = Counter(
-    "solvequeue_reconciler_actions", "Runs the reconciler re-enqueued or failed", ["action"]
-)
+RECONCILER_ACTIONS = Counter("solvequeue_reconciler_actions", "Runs the reconciler re-enqueued or failed", ["action"])
 
 
 def multiprocess_dir() -> str | None:

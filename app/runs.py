@@ -149,8 +149,17 @@ def enqueue(run: Run, settings: Settings, started: float) -> None:
     took = time.perf_counter() - started
     metrics.RUNS_SUBMITTED.labels(run.problem_type).inc()
     metrics.SUBMIT_SECONDS.observe(took)
-    logs.event(log, "submit", run_id=run.id, problem_type=run.problem_type, status=run.status,
-               priority=run.priority, time_limit=run.time_limit, threads=run.threads, duration=took)
+    logs.event(
+        log,
+        "submit",
+        run_id=run.id,
+        problem_type=run.problem_type,
+        status=run.status,
+        priority=run.priority,
+        time_limit=run.time_limit,
+        threads=run.threads,
+        duration=took,
+    )
 
 
 # The big JSON columns; lists and status polls never need them.

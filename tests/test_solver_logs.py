@@ -24,8 +24,16 @@ def test_the_stored_log_is_exactly_what_cp_sat_printed(database_url, capfd):
             writer.append(conn, text)
 
     capfd.readouterr()
-    outcome = runner.run(problem, knapsack.demo_hard(), time_limit=2.0, threads=2, seed=0,
-                         cancel_requested=lambda: False, flush=flush, interval=0.2)
+    outcome = runner.run(
+        problem,
+        knapsack.demo_hard(),
+        time_limit=2.0,
+        threads=2,
+        seed=0,
+        cancel_requested=lambda: False,
+        flush=flush,
+        interval=0.2,
+    )
     printed = capfd.readouterr().out
     stored = solver_logs.read(database_url, run.id)
     assert outcome.solution is not None and len(writer.chunks) > 2  # written in several flushes

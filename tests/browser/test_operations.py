@@ -23,8 +23,11 @@ def admin_password(monkeypatch):
 
 @pytest.fixture
 def admin_page(chromium, live_server):
-    context = chromium.new_context(base_url=live_server, viewport={"width": 1280, "height": 900},
-                                   http_credentials={"username": "boss", "password": "s3cret"})
+    context = chromium.new_context(
+        base_url=live_server,
+        viewport={"width": 1280, "height": 900},
+        http_credentials={"username": "boss", "password": "s3cret"},
+    )
     context.set_default_timeout(15_000)
     yield context.new_page()
     context.close()
@@ -78,8 +81,9 @@ def test_the_solver_log_follows_the_live_solve(admin_page, worker):
     expect(log).to_contain_text("Starting CP-SAT solver", timeout=30_000)
     expect(page.locator("#run-live")).to_have_attribute("data-status", "running")
     before = len(log.inner_text())
-    page.wait_for_function("n => document.querySelector('#solver-log-text').innerText.length > n", arg=before,
-                           timeout=15_000)
+    page.wait_for_function(
+        "n => document.querySelector('#solver-log-text').innerText.length > n", arg=before, timeout=15_000
+    )
     screenshot(page, "solver-log-live")
     expect(page.locator("#run-live")).to_have_attribute("data-status", "succeeded", timeout=30_000)
     expect(log).to_contain_text("CpSolverResponse summary", timeout=10_000)

@@ -26,8 +26,12 @@ class Stack:
 
     def call(self, path: str, body: dict | None = None, method: str | None = None):
         data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + path, data=data, method=method or ("POST" if data else "GET"),
-                                     headers={"Content-Type": "application/json", **AUTH})
+        req = urllib.request.Request(
+            self.url + path,
+            data=data,
+            method=method or ("POST" if data else "GET"),
+            headers={"Content-Type": "application/json", **AUTH},
+        )
         with urllib.request.urlopen(req, timeout=30) as resp:
             raw = resp.read().decode()
             return json.loads(raw) if resp.headers.get_content_type() == "application/json" else raw
@@ -47,12 +51,18 @@ class Stack:
 def stack(tmp_path, database_url, redis, redis_url):
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
-    env = {"PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "ADMIN_PASSWORD": "s3cret", "LOG_FORMAT": "json",
-           "SOLVER_THREADS": "1", "PROGRESS_INTERVAL": "0.25"}
+    env = {
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
+        "ADMIN_PASSWORD": "s3cret",
+        "LOG_FORMAT": "json",
+        "SOLVER_THREADS": "1",
+        "PROGRESS_INTERVAL": "0.25",
+    }
     port = free_port()
     procs = [start_web(database_url, redis_url, tmp_path / "web.log", port, workers=2, **env)]
-    procs += [start_worker(database_url, redis_url, tmp_path / f"worker{i}.log", name=f"solver-{i}", **env)
-              for i in range(2)]
+    procs += [
+        start_worker(database_url, redis_url, tmp_path / f"worker{i}.log", name=f"solver-{i}", **env) for i in range(2)
+    ]
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for(lambda: procs[0].poll() is not None or answers(url), 30, what="gunicorn to answer")
@@ -99,8 +109,11 @@ def test_workers_and_queues_report_what_runs_and_what_waits(stack, tmp_path):
     assert stack.metric("solvequeue_solve_seconds_count", problem_type="knapsack") == 2
     second_two = wait_for(stack.two_running, 30, what="the next two solving")
     assert second_two == set(waiting)
-    wait_for(lambda: stack.metric("solvequeue_queue_wait_seconds_count", priority="default") == 4, 10,
-             what="four queue waits observed")
+    wait_for(
+        lambda: stack.metric("solvequeue_queue_wait_seconds_count", priority="default") == 4,
+        10,
+        what="four queue waits observed",
+    )
     assert stack.metric("solvequeue_queue_depth", queue="default") == 0
     for run_id in second_two:
         stack.call(f"/api/v1/runs/{run_id}/cancel", method="POST")
@@ -109,8 +122,12 @@ def test_workers_and_queues_report_what_runs_and_what_waits(stack, tmp_path):
     assert sum(w["jobs_done"] for w in stack.call("/api/v1/workers")["items"]) == 4
 
     # One JSON line per event in the workers' logs: start, progress, finish for every run.
-    events = [json.loads(line) for i in range(2) for line in (tmp_path / f"worker{i}.log").read_text().splitlines()
-              if line.startswith("{")]
+    events = [
+        json.loads(line)
+        for i in range(2)
+        for line in (tmp_path / f"worker{i}.log").read_text().splitlines()
+        if line.startswith("{")
+    ]
     by_kind = {kind: {e["run_id"] for e in events if e.get("event") == kind} for kind in ("start", "finish")}
     assert by_kind["start"] == by_kind["finish"] == set(ids)
     finish = next(e for e in events if e.get("event") == "finish")

