@@ -32,7 +32,16 @@ class JsonFormatter(logging.Formatter):
 
 
 class _Handler(logging.StreamHandler):
-    """Ours, so configure() can replace it instead of stacking a second one."""
+    """Ours, so configure() can replace it instead of stacking a second one. It writes to whatever
+    sys.stderr is at the time (test runners swap it per test)."""
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
 
 
 def configure(fmt: str | None = None, level: int = logging.INFO) -> None:
@@ -41,7 +50,7 @@ def configure(fmt: str | None = None, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _Handler)]:
         root.removeHandler(old)
-    handler = _Handler(sys.stderr)
+    handler = _Handler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     root.addHandler(handler)
     root.setLevel(level)

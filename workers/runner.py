@@ -121,8 +121,9 @@ class Search:
         report: bool = True,
     ) -> SubSolve:
         solver = cp_model.CpSolver()
-        # CP-SAT's search log goes to the run's stored log (a problem's params may still change this).
-        solver.parameters.log_search_progress = True
+        # CP-SAT's search log of the whole problem goes to the run's stored log (a problem's params may
+        # still change this); a neighbourhood or sub-stage solve gets one summary line instead.
+        solver.parameters.log_search_progress = full
         solver.parameters.log_to_stdout = False
         solver.log_callback = self.log
         apply_solver_params(solver.parameters, {**self.params, **(params or {})})
@@ -165,6 +166,12 @@ class Search:
         if full and bound is not None and has_solution:
             self.report_bound(bound)
         self.totals["solves"] += 1
+        if not full:
+            objective = f"objective {solver.objective_value:g}" if has_solution else "no solution"
+            self.log(
+                f"[sub-solve {self.totals['solves']}: {solver.status_name(status)}, {objective}, "
+                f"{solver.wall_time:.2f} s]"
+            )
         self.totals["conflicts"] += solver.num_conflicts
         self.totals["branches"] += solver.num_branches
         self.totals["user_time"] += solver.user_time
