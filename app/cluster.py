@@ -2,7 +2,8 @@
 with how many CP-SAT threads; how many runs wait on each queue, the oldest of them, and what runs now.
 
 Read from RQ's worker records and registries in Redis and from the run rows, so it shows workers on
-any host that shares the Redis and the database. Read-only: nothing here cleans up or changes state.
+any host that shares the Redis and the database. Nothing here changes a run or a job (RQ itself drops
+the record of a worker whose key expired when it lists workers).
 """
 
 from __future__ import annotations
