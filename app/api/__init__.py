@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 
 from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from redis.exceptions import RedisError
 
 from app import cluster, idempotency, problems, runs, solver_logs
 from app.api import errors, serialize
@@ -70,13 +72,25 @@ def problem_types():
 @bp.get("/workers")
 @access.admin_only
 def workers():
-    return jsonify(items=[serialize.worker(w) for w in cluster.workers(_settings())])
+    with _redis_needed():
+        return jsonify(items=[serialize.worker(w) for w in cluster.workers(_settings())])
 
 
 @bp.get("/queues")
 @access.admin_only
 def queues():
-    return jsonify(items=[serialize.queue(q) for q in cluster.queues(_settings())])
+    with _redis_needed():
+        return jsonify(items=[serialize.queue(q) for q in cluster.queues(_settings())])
+
+
+@contextmanager
+def _redis_needed():
+    try:
+        yield
+    except RedisError:
+        raise errors.ApiError(
+            503, "redis_unavailable", "Redis did not answer: workers and queues are unknown"
+        ) from None
 
 
 @bp.get("/openapi.json")

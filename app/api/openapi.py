@@ -142,6 +142,7 @@ def document() -> dict:
                     "responses": {
                         "200": _json("WorkerList", "Every registered worker, busiest first"),
                         "401": _error("Admin credentials required"),
+                        "503": _error("Redis did not answer"),
                     },
                 },
             },
@@ -152,6 +153,7 @@ def document() -> dict:
                     "responses": {
                         "200": _json("QueueList", "The high, default and low queues"),
                         "401": _error("Admin credentials required"),
+                        "503": _error("Redis did not answer"),
                     },
                 },
             },

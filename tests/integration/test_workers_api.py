@@ -51,3 +51,18 @@ def test_a_worker_whose_heartbeat_stopped_is_stale(admin_client, redis):
     metrics = admin_client.get("/metrics").get_data(as_text=True)
     assert sample(metrics, "solvequeue_workers", state="stale") == 1
     assert sample(metrics, "solvequeue_workers", state="idle") == 0
+
+
+def test_without_redis_the_views_say_so(database_url):
+    settings = {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": "redis://127.0.0.1:9/0",
+        "ADMIN_USER": "boss",
+        "ADMIN_PASSWORD": "s3cret",
+    }
+    client = create_app(settings).test_client()
+    resp = client.get("/api/v1/workers", headers=AUTH)
+    assert resp.status_code == 503 and resp.get_json()["error"] == "redis_unavailable"
+    assert client.get("/api/v1/queues", headers=AUTH).status_code == 503
+    page = client.get("/workers", headers=AUTH)
+    assert page.status_code == 200 and "Redis did not answer" in page.get_data(as_text=True)
