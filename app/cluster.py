@@ -13,7 +13,9 @@ from datetime import UTC, datetime
 
 from redis import Redis
 from rq import Queue, Worker
+from rq.job import Job
 from rq.registry import StartedJobRegistry
+from rq.utils import utcparse
 from sqlalchemy import func
 from sqlmodel import col, select
 
@@ -63,11 +65,14 @@ class WorkerInfo:
     jobs_done: int
     jobs_failed: int
     run: RunRef | None = None
+    job_started: datetime | None = None  # when it took its current job (this attempt of the run)
 
     @property
     def since(self) -> datetime | None:
         """When it started the run it solves now; when it came up, if it is idle."""
-        return (self.run.started_at if self.run else None) or self.born
+        if self.run is None:
+            return self.born
+        return self.job_started or self.run.started_at
 
 
 @dataclass
@@ -116,6 +121,8 @@ def _worker_info(w: Worker, redis: Redis, run: RunRef | None, now: datetime) -> 
     beat = aware(w.last_heartbeat)
     age = (now - beat).total_seconds() if beat else None
     default_threads = redis.hget(w.key, THREADS_FIELD)
+    # A retried run started long ago on another worker; this worker took it when RQ started the job.
+    job_started = redis.hget(Job.key_for(queueing.job_id_for(run.id)), "started_at") if run else None
     return WorkerInfo(
         name=w.name,
         host=w.hostname,
@@ -130,6 +137,7 @@ def _worker_info(w: Worker, redis: Redis, run: RunRef | None, now: datetime) -> 
         jobs_done=w.successful_job_count,
         jobs_failed=w.failed_job_count,
         run=run,
+        job_started=aware(utcparse(job_started.decode())) if job_started else None,
     )
 
 
