@@ -223,10 +223,17 @@ def test_a_worker_on_another_host_solves_a_run_submitted_here(netns, veth_redis,
         assert "CpSolverResponse summary" in client.get(f"/api/v1/runs/{run_id}/log").get_data(as_text=True)
         worker_row = client.get("/api/v1/workers", headers=AUTH).get_json()["items"][0]
         assert worker_row["host"] == REMOTE_HOST and worker_row["jobs_done"] == 1
-        # Its metrics are scraped from it, on its own address (Prometheus scrapes each worker host).
-        with urllib.request.urlopen(f"http://{ns_ip}:9107/metrics", timeout=5) as resp:
-            scraped = resp.read().decode()
+
+        # Its metrics are scraped from it, on its own address (Prometheus scrapes each worker host). The
+        # worker counts a run once its work horse has exited, a moment after RQ counted the job done.
         finished = {"problem_type": "knapsack", "status": "succeeded"}
+
+        def counted() -> str | None:
+            with urllib.request.urlopen(f"http://{ns_ip}:9107/metrics", timeout=5) as resp:
+                text = resp.read().decode()
+            return text if sample(text, "solvequeue_runs_finished_total", **finished) else None
+
+        scraped = wait_for(counted, 10, what="the finished run counted")
         assert sample(scraped, "solvequeue_runs_finished_total", **finished) == 1
         assert sample(scraped, "solvequeue_solve_seconds_count", problem_type="knapsack") == 1
     except BaseException:
