@@ -1,8 +1,11 @@
 """The RQ job: solve_run(run_id). It loads the run, solves it and stores an explained result.
 
 Jobs fail loudly: any error is written to the run row, then re-raised so RQ and rq-dashboard see it.
-A work horse killed mid-solve (or stopped by SIGTERM) is retried by RQ; the retry resumes from the
-run's checkpoint, the best solution found so far, given to CP-SAT as hints.
+An attempt holds a lease on its run (workers/lease.py), so at most one process solves a run at a time.
+A work horse killed mid-solve is retried by RQ at the front of its queue (its worker records the loss);
+one stopped by SIGTERM saves its checkpoint and hands the run over, which costs no attempt. The retry
+resumes from the run's checkpoint, the best solution found so far: it is the retry's first incumbent
+and its hint, so the stored result is the best of all attempts.
 """
 
 from __future__ import annotations
@@ -11,22 +14,28 @@ import logging
 import os
 import signal
 import socket
+import threading
 import time
 from typing import Any
 
 import ortools
+from redis.exceptions import RedisError
 from rq import get_current_job
 
-from app import config, db, lifecycle, logs, problems, queueing, solver_logs
+from app import config, db, lifecycle, problems, queueing, solver_logs
 from app.models import Run, RunStatus
-from workers import runner
+from workers import events, maintenance, runner
+from workers.lease import Lease
 
 log = logging.getLogger(__name__)
-PROGRESS_EVENT_EVERY = 15.0  # seconds between "progress" log events of a running solve
+
+
+# Set by SIGTERM in this work horse (see SolveWorker.setup_work_horse_signals), also before the watcher runs.
+SHUTDOWN = threading.Event()
 
 
 class WorkerShutdown(RuntimeError):
-    """The worker was told to stop mid-solve; the run stays running and RQ retries it elsewhere."""
+    """The worker was told to stop mid-solve; the run is handed over and RQ retries it elsewhere."""
 
 
 def solve_run(run_id: int) -> str:
@@ -34,60 +43,50 @@ def solve_run(run_id: int) -> str:
     if settings.SOLVER_NICE:
         # Each job runs in a fresh forked work horse, so this lowers only this solve's priority.
         os.nice(settings.SOLVER_NICE)
+    owner = _worker_name()
     with db.session(settings.DATABASE_URL) as s:
-        if not lifecycle.start(s, run_id, worker=_worker_name()):
+        if not lifecycle.start(s, run_id, worker=owner, lease_seconds=settings.LEASE_SECONDS):
             run = s.get(Run, run_id)
-            return f"skipped: run {run_id} is {run.status if run else 'missing'}"
+            held = " (another attempt holds it)" if run and run.status == RunStatus.RUNNING.value else ""
+            return f"skipped: run {run_id} is {run.status if run else 'missing'}{held}"
         run = s.get(Run, run_id)
-    if run.attempt > settings.MAX_ATTEMPTS:
-        return _give_up(settings, run)
-    _log_start(run)
+    if run.lost >= settings.MAX_ATTEMPTS:
+        return _give_up(settings, run, owner)
+    lease = Lease(settings, run, owner, queueing.connect(settings.REDIS_URL))
+    events.start(run)
     started = time.monotonic()
     try:
-        return _solve(settings, run)
+        return _solve(settings, run, lease)
     except WorkerShutdown:
-        raise  # leave the run running: RQ's retry resumes it from the checkpoint
+        lease.release()
+        _keep_retry()  # a hand-over is not a failure: it must not use up RQ's retries either
+        raise  # RQ's retry resumes the run from the checkpoint
+    except MemoryError:
+        pass  # handled below: leaving this block frees the model its traceback holds
     except Exception as exc:
-        error = f"{type(exc).__name__}: {exc}"
-        with db.session(settings.DATABASE_URL) as s:
-            lifecycle.fail(s, run_id, error)
-        logs.event(
-            log,
-            "failure",
-            logging.ERROR,
-            run_id=run.id,
-            problem_type=run.problem_type,
-            status="failed",
-            attempt=run.attempt,
-            error=error[:500],
-            duration=time.monotonic() - started,
-        )
-        _no_retry()
+        _fail(settings, run, owner, f"{type(exc).__name__}: {exc}", time.monotonic() - started)
         raise
-
-
-def _log_start(run: Run) -> None:
-    wait = (run.started_at - run.created_at).total_seconds() if run.attempt == 1 else None
-    logs.event(
-        log,
-        "start",
-        run_id=run.id,
-        problem_type=run.problem_type,
-        status=run.status,
-        attempt=run.attempt,
-        worker=run.worker,
-        threads=run.threads,
-        time_limit=run.time_limit,
-        queue_wait=wait,
+    limit = settings.WORKER_MEMORY_LIMIT_MB
+    error = (
+        f"the model needs more memory than a work horse may use ({limit:,} MB, WORKER_MEMORY_LIMIT_MB); "
+        "a smaller input, or a larger limit, is needed"
     )
+    _fail(settings, run, owner, error, time.monotonic() - started)  # not retried: it would only run out again
+    raise MemoryError(error)
 
 
-def _solve(settings: config.Settings, run: Run) -> str:
+def _fail(settings: config.Settings, run: Run, owner: str, error: str, duration: float) -> None:
+    with db.session(settings.DATABASE_URL) as s:
+        lifecycle.fail(s, run.id, error, owner=owner)
+    events.failure(run, error, duration)
+    _no_retry()
+
+
+def _solve(settings: config.Settings, run: Run, lease: Lease) -> str:
     problem = problems.get(run.problem_type)
     inp = problem.validate(run.input)
     checkpoint = run.checkpoint or {}
     used = float(checkpoint.get("elapsed", 0.0))
-    redis = queueing.connect(settings.REDIS_URL)
     writer = solver_logs.Writer(settings.DATABASE_URL, run.id, run.attempt, settings.SOLVER_LOG_MAX_BYTES)
     outcome = runner.run(
         problem,
@@ -95,34 +94,45 @@ def _solve(settings: config.Settings, run: Run) -> str:
         time_limit=max(1.0, run.time_limit - used),
         threads=run.threads,
         seed=int((run.stats or {}).get("seed", 0)),
-        cancel_requested=lambda: queueing.cancel_requested(redis, run.id),
-        flush=lambda live: _flush(settings, run, live, writer=writer),
+        cancel_requested=lease.cancel_requested,
+        flush=lambda live: _flush(settings, run, live, lease, writer=writer),
         interval=settings.PROGRESS_INTERVAL,
         offset=used,
         checkpoint=checkpoint.get("solution"),
         on_start=_on_sigterm_stop,
+        taken_over=lambda: lease.lost,
     )
-    _flush(settings, run, None, final=outcome)
+    if outcome.stop_reason == "taken over":
+        return f"run {run.id}: stopped, another attempt holds it now"
+    _flush(settings, run, None, lease, final=outcome)
     if outcome.stop_reason == "shutdown":
         raise WorkerShutdown(f"run {run.id} interrupted by worker shutdown; it will resume")
-    return _store(settings, run, problem, inp, outcome)
+    return _store(settings, run, problem, inp, outcome, lease.owner)
 
 
 def _on_sigterm_stop(watcher: runner.Watcher) -> None:
-    # RQ's work horse runs in its own process group with default SIGTERM; a platform restart signals
-    # every process, so stop the search cleanly and let the retry resume elsewhere.
-    signal.signal(signal.SIGTERM, lambda *_: watcher.shutdown.set())
+    # RQ's work horse runs in its own process group; a platform restart signals every process, so stop
+    # the search cleanly and let the retry resume elsewhere (also if SIGTERM came before this point).
+    def stop(*_: Any) -> None:
+        SHUTDOWN.set()
+        watcher.shutdown.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    if SHUTDOWN.is_set():
+        watcher.shutdown.set()
 
 
 def _flush(
     settings: config.Settings,
     run: Run,
     live: runner.Live | None,
+    lease: Lease,
     final: runner.Outcome | None = None,
     writer: solver_logs.Writer | None = None,
 ) -> None:
-    """Write buffered progress points, live figures and the checkpoint (one transaction), and the new
-    part of CP-SAT's log."""
+    """Refresh the lease when due; write buffered progress points, live figures and the checkpoint
+    (one transaction, only while this attempt holds the lease), and the new part of CP-SAT's log."""
+    lease.refresh()
     fields: dict[str, Any] = {}
     points: list[dict] = []
     text = ""
@@ -156,32 +166,9 @@ def _flush(
     if points:
         fields["gap"] = _gap(points[-1]["objective"], points[-1]["bound"])
     with db.session(settings.DATABASE_URL) as s:
-        lifecycle.record_progress(s, run.id, points, **fields)
+        lifecycle.record_progress(s, run.id, points, owner=lease.owner, **fields)
     if live is not None and points:
-        _log_progress(run, points[-1], fields)
-
-
-_progress_logged: dict[int, float] = {}  # run id -> when its last "progress" event was logged
-
-
-def _log_progress(run: Run, point: dict, fields: dict[str, Any]) -> None:
-    """The first improvement, then a summary every PROGRESS_EVENT_EVERY seconds."""
-    now = time.monotonic()
-    if now - _progress_logged.get(run.id, -PROGRESS_EVENT_EVERY) < PROGRESS_EVENT_EVERY:
-        return
-    _progress_logged[run.id] = now
-    logs.event(
-        log,
-        "progress",
-        run_id=run.id,
-        problem_type=run.problem_type,
-        status="running",
-        elapsed=point["elapsed"],
-        objective=point["objective"],
-        bound=point["bound"],
-        gap=fields.get("gap"),
-        solutions=fields.get("num_solutions"),
-    )
+        events.progress(run, points[-1], fields)
 
 
 def _gap(objective: float | None, bound: float | None) -> float | None:
@@ -191,7 +178,7 @@ def _gap(objective: float | None, bound: float | None) -> float | None:
 
 
 def _store(
-    settings: config.Settings, run: Run, problem: problems.ProblemType, inp: Any, outcome: runner.Outcome
+    settings: config.Settings, run: Run, problem: problems.ProblemType, inp: Any, outcome: runner.Outcome, owner: str
 ) -> str:
     """Check the solution independently, then store the result with its terminal status."""
     stats = {
@@ -230,40 +217,21 @@ def _store(
     else:
         to, fields["error"] = RunStatus.FAILED, "no solution within the time limit"
     with db.session(settings.DATABASE_URL) as s:
-        lifecycle.finish(s, run.id, to, **fields)
-    queueing.connect(settings.REDIS_URL).delete(queueing.cancel_key(run.id))
-    logs.event(
-        log,
-        "finish",
-        run_id=run.id,
-        problem_type=run.problem_type,
-        status=to.value,
-        solver_status=outcome.status,
-        objective=fields.get("objective"),
-        bound=outcome.best_bound,
-        gap=fields.get("gap"),
-        solutions=outcome.num_solutions,
-        wall_time=outcome.stats.get("wall_time"),
-        stop_reason=outcome.stop_reason,
-        attempt=run.attempt,
-    )
+        if not lifecycle.finish(s, run.id, to, owner=owner, **fields):
+            return f"run {run.id}: not stored, another attempt holds it now"
+    events.finish(run, to.value, outcome, fields)
+    try:
+        queueing.connect(settings.REDIS_URL).delete(queueing.cancel_key(run.id))
+    except RedisError:  # the key expires by itself
+        pass
     return f"run {run.id}: {to.value} ({outcome.status})"
 
 
-def _give_up(settings: config.Settings, run: Run) -> str:
-    error = f"the worker solving this run was lost {run.attempt - 1} times; giving up"
+def _give_up(settings: config.Settings, run: Run, owner: str) -> str:
+    error = maintenance.give_up_message(run.lost, run.lost_reason)
     with db.session(settings.DATABASE_URL) as s:
-        lifecycle.fail(s, run.id, error)
-    logs.event(
-        log,
-        "failure",
-        logging.ERROR,
-        run_id=run.id,
-        problem_type=run.problem_type,
-        status="failed",
-        attempt=run.attempt,
-        error=error,
-    )
+        lifecycle.fail(s, run.id, error, owner=owner)
+    events.failure(run, error)
     return error
 
 
@@ -272,6 +240,12 @@ def _no_retry() -> None:
     job = get_current_job()
     if job is not None:
         job.retries_left = 0
+
+
+def _keep_retry() -> None:
+    job = get_current_job()
+    if job is not None and job.retries_left is not None:
+        job.retries_left += 1
 
 
 def _worker_name() -> str:

@@ -1,7 +1,7 @@
 """idempotency keys and solver log chunks
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-01 23:30:00
 
 """
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0004"
-down_revision: str | Sequence[str] | None = "0001"
+down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
