@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 
-from app import config
+from app import config, logs
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -20,7 +18,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.from_mapping(settings.as_flask())
     app.config.update({k: v for k, v in (test_config or {}).items() if k not in app.config})
     app.extensions["settings"] = settings
-    logging.basicConfig(level=logging.INFO)
+    logs.configure()  # plain text, or JSON lines with LOG_FORMAT=json
 
     from app import auth, cli, hardening, limits, monitoring, web
     from app.api import bp as api_bp

@@ -100,6 +100,8 @@ class Settings:
     MAX_CONTENT_LENGTH: int = field(default_factory=lambda: _int("MAX_CONTENT_LENGTH", 5 * 1024 * 1024))
     # Seconds between progress writes to the DB while solving (the final state is always written).
     PROGRESS_INTERVAL: float = field(default_factory=lambda: _float("PROGRESS_INTERVAL", 0.5))
+    # Bytes of CP-SAT's search log kept per run (its start and its newest output; the middle is dropped).
+    SOLVER_LOG_MAX_BYTES: int = field(default_factory=lambda: _int("SOLVER_LOG_MAX_BYTES", 512 * 1024))
     # Days a finished run is kept before maintenance purges it (0 keeps runs forever).
     RETENTION_DAYS: int = field(default_factory=lambda: _int("RETENTION_DAYS", 0))
 

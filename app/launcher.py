@@ -10,6 +10,7 @@ everything it started.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -27,7 +28,8 @@ from app import config, db
 
 BIN = Path(sys.executable).parent
 # The Procfile's web settings, on localhost.
-WEB_ARGS = "--workers 2 --threads 4 --no-control-socket --access-logfile - app:create_app()"
+GUNICORN_CONF = config.ROOT / "app" / "gunicorn_conf.py"
+WEB_ARGS = f"-c {GUNICORN_CONF} --workers 2 --threads 4 --no-control-socket --access-logfile - app:create_app()"
 
 
 def free_port() -> int:
@@ -101,6 +103,17 @@ def local_settings() -> dict[str, str]:
     }
 
 
+def metrics_dir() -> str:
+    """PROMETHEUS_MULTIPROC_DIR, else instance/metrics: emptied at each start, shared by web and worker
+    (one host), so /metrics shows the worker's counters too."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    path = config.INSTANCE_DIR / "metrics"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return str(path)
+
+
 class Child:
     """A process the launcher keeps running: restarted (after a growing pause) whenever it exits."""
 
@@ -160,6 +173,7 @@ def main() -> int:
             "REDIS_URL": choose_redis(children),
             "DATABASE_URL": config.database_url(),
         }
+        env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir()
         db.upgrade(env["DATABASE_URL"])
         web = f"gunicorn --bind 127.0.0.1:{port} {WEB_ARGS}"
         for name, command in (("web server", web), ("worker", worker_command(env["REDIS_URL"]))):

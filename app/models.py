@@ -128,3 +128,28 @@ class ProgressPoint(SQLModel, table=True):
 def job_id_for(run_id: int | None) -> str:
     """The RQ job id of a run: derived, so either side can find the other."""
     return f"run-{run_id}"
+
+
+class IdempotencyKey(SQLModel, table=True):
+    """A client's Idempotency-Key on POST /api/v1/runs: a retry with the same key and body gets the
+    same run. The primary key is the arbiter between concurrent duplicates (not Redis)."""
+
+    __tablename__ = "idempotency_key"
+
+    key: str = Field(primary_key=True, max_length=255)
+    fingerprint: str = Field(max_length=64)  # sha256 of the canonical JSON body
+    run_id: int = Field(foreign_key="run.id", index=True, ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class SolverLogChunk(SQLModel, table=True):
+    """A piece of CP-SAT's search log, appended at each progress write. `seq` counts a run's chunks;
+    a gap in it means older chunks were dropped to keep the log under its bound (head and tail kept)."""
+
+    __tablename__ = "solver_log_chunk"
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="run.id", index=True, ondelete="CASCADE")
+    seq: int
+    attempt: int = 0
+    text: str

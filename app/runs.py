@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import time
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -13,10 +14,11 @@ from flask import has_request_context
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from redis.exceptions import RedisError
 from sqlalchemy import bindparam, case, func, insert
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import defer
 from sqlmodel import col, select
 
-from app import db, jsondoc, lifecycle, problems, queueing
+from app import db, jsondoc, lifecycle, logs, metrics, problems, queueing
 from app.config import Settings
 from app.models import ACTIVE, PRIORITIES, ProgressPoint, Run, RunStatus, utcnow
 from app.problems import InputError
@@ -230,6 +232,19 @@ def check_capacity(settings: Settings, owner_id: int | None) -> None:
 def submit(data: Any, settings: Settings, user: Any = CURRENT) -> Run:
     """Validate, check the queue has room, store the run (committed), then enqueue its solve.
     `user` (default: the signed-in one) owns the run and their caps apply. Returns the stored run."""
+    started = time.perf_counter()
+    run, sub = prepare(data, settings, user)
+    # Plain Core on a connection, the statement compiled once: the hot path of every submission, where
+    # the ORM's unit of work and per-call statement building cost several times the insert itself.
+    with db.write(settings.DATABASE_URL) as conn:
+        insert_run(conn, run)
+    enqueue(run, settings, started, inline=solves_inline(sub._size, settings))
+    return run
+
+
+def prepare(data: Any, settings: Settings, user: Any = CURRENT) -> tuple[Run, Submission]:
+    """The run row a submission becomes (validated, within the user's caps and the queue's room; not
+    stored yet), and the parsed submission."""
     user = _user(user)
     caps = Caps.of(settings, user)
     sub, inp = parse_submission(data, settings, caps)
@@ -246,10 +261,17 @@ def submit(data: Any, settings: Settings, user: Any = CURRENT) -> Run:
         input_format="demo" if sub.demo else sub.format,
         stats={"seed": sub.seed},
     )
-    # Plain Core on a connection, the statement compiled once: the hot path of every submission, where
-    # the ORM's unit of work and per-call statement building cost several times the insert itself.
-    with db.write(settings.DATABASE_URL) as conn:
-        run.id = conn.execute(INSERT_RUN, run.model_dump(exclude={"id"})).scalar_one()
+    return run, sub
+
+
+def insert_run(conn: Connection, run: Run) -> None:
+    """INSERT the run inside the caller's transaction; sets run.id."""
+    run.id = conn.execute(INSERT_RUN, run.model_dump(exclude={"id"})).scalar_one()
+
+
+def enqueue(run: Run, settings: Settings, started: float, inline: bool = False) -> None:
+    """Enqueue a committed run's solve; count and log the submission (`started`: perf_counter at arrival).
+    `inline`: small enough to solve in the worker process (solves_inline)."""
     try:
         queueing.enqueue_solve(
             queueing.connect(settings.REDIS_URL),
@@ -257,12 +279,25 @@ def submit(data: Any, settings: Settings, user: Any = CURRENT) -> Run:
             run.priority,
             run.time_limit,
             settings.JOB_TIMEOUT_GRACE,
-            inline=solves_inline(sub._size, settings),
+            inline=inline,
         )
     except RedisError:
         # The row is the truth: the reconciler enqueues queued runs whose job is missing.
         log.exception("run %s stored but not enqueued; the reconciler will enqueue it", run.id)
-    return run
+    took = time.perf_counter() - started
+    metrics.RUNS_SUBMITTED.labels(run.problem_type).inc()
+    metrics.SUBMIT_SECONDS.observe(took)
+    logs.event(
+        log,
+        "submit",
+        run_id=run.id,
+        problem_type=run.problem_type,
+        status=run.status,
+        priority=run.priority,
+        time_limit=run.time_limit,
+        threads=run.threads,
+        duration=took,
+    )
 
 
 # The big JSON columns; lists and status polls never need them.
@@ -361,10 +396,13 @@ def cancel(run_id: int, settings: Settings, owner: int | None = CURRENT) -> Run:
     with db.session(settings.DATABASE_URL) as s:
         if lifecycle.cancel_queued(s, run_id):
             _tell_redis(queueing.drop_queued_job, settings, run_id)
+            metrics.RUNS_FINISHED.labels(run.problem_type, RunStatus.CANCELED.value).inc()
+            logs.event(log, "cancel", run_id=run_id, problem_type=run.problem_type, status="canceled", was="queued")
             return get(run_id, settings, owner)
         # It started meanwhile (or was running): ask the worker to stop the search.
         lifecycle.transition(s, run_id, RunStatus.RUNNING, [RunStatus.RUNNING], cancel_requested_at=utcnow())
     _tell_redis(queueing.request_cancel, settings, run_id)
+    logs.event(log, "cancel", run_id=run_id, problem_type=run.problem_type, status="running", was="running")
     run = get(run_id, settings, owner)
     if run.is_terminal and run.status != RunStatus.CANCELED.value:
         raise RunFinished(run_id)

@@ -78,3 +78,12 @@ def signed_in(app, user: User, with_token: bool = True, csrf: bool = True) -> Si
     finally:
         app.test_client_class = None
     return client.sign_in(user, token, csrf)
+
+
+def admin_headers(database_url: str, username: str = "root") -> dict[str, str]:
+    """An admin account (made if missing) and a fresh API token of theirs, as request headers: for
+    tests that talk to a real server (gunicorn) over HTTP."""
+    with db.session(database_url) as s:
+        found = s.query(User).filter(User.username == username).first()
+    user = found or add_user(database_url, username, is_admin=True)
+    return {"Authorization": f"Bearer {tokens.create(database_url, user.id, 'tests')[1]}"}

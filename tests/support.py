@@ -113,3 +113,42 @@ def solving(database_url: str, run_id: int, timeout: float, attempt: int = 1, ch
 def horse_pid(run) -> int:
     """The pid of the work horse solving `run` (its `worker` field ends with it)."""
     return int(run.worker.rsplit(" pid ", 1)[1])
+
+
+def start_web(database_url: str, redis_url: str, log_path: Path, port: int, workers: int = 2, **extra: str):
+    """gunicorn with the Procfile's settings (its config file: Prometheus multiprocess mode) on 127.0.0.1."""
+    cmd = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "-c",
+        str(ROOT / "app" / "gunicorn_conf.py"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        "8",
+        "--no-control-socket",
+        "app:create_app()",
+    ]
+    log = open(log_path, "ab")  # noqa: SIM115  (closed with the process)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=worker_env(database_url, redis_url, **extra),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    proc.log = log  # type: ignore[attr-defined]
+    return proc
+
+
+def answers(url: str) -> bool:
+    """The server at `url` answers its liveness check."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url + "/healthz", timeout=2) as resp:
+            return resp.status == 200
+    except OSError:
+        return False

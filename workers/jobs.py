@@ -15,15 +15,16 @@ import os
 import signal
 import socket
 import threading
+import time
 from typing import Any
 
 import ortools
 from redis.exceptions import RedisError
 from rq import get_current_job
 
-from app import config, db, lifecycle, problems, queueing
+from app import config, db, lifecycle, problems, queueing, solver_logs
 from app.models import Run, RunStatus
-from workers import maintenance, runner
+from workers import events, maintenance, runner
 from workers.lease import Lease
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,8 @@ def solve_run(run_id: int) -> str:
     if run.lost >= settings.MAX_ATTEMPTS:
         return _give_up(settings, run, owner)
     lease = Lease(settings, run, owner, queueing.connect(settings.REDIS_URL))
+    events.start(run)
+    started = time.monotonic()
     try:
         return _solve(settings, run, lease)
     except WorkerShutdown:
@@ -62,7 +65,7 @@ def solve_run(run_id: int) -> str:
     except MemoryError:
         pass  # handled below: leaving this block frees the model its traceback holds
     except Exception as exc:
-        _fail(settings, run_id, owner, f"{type(exc).__name__}: {exc}")
+        _fail(settings, run, owner, f"{type(exc).__name__}: {exc}", time.monotonic() - started)
         # RQ and rq-dashboard see the failure, but not the message: it may quote the user's input, and
         # rq-dashboard shows exc_info unescaped. The run row (escaped on its page) and this log have it.
         log.exception("run %s failed", run_id)
@@ -72,13 +75,14 @@ def solve_run(run_id: int) -> str:
         f"the model needs more memory than a work horse may use ({limit:,} MB, WORKER_MEMORY_LIMIT_MB); "
         "a smaller input, or a larger limit, is needed"
     )
-    _fail(settings, run_id, owner, error)  # not retried: it would only run out again
+    _fail(settings, run, owner, error, time.monotonic() - started)  # not retried: it would only run out again
     raise MemoryError(error)
 
 
-def _fail(settings: config.Settings, run_id: int, owner: str, error: str) -> None:
+def _fail(settings: config.Settings, run: Run, owner: str, error: str, duration: float) -> None:
     with db.session(settings.DATABASE_URL) as s:
-        lifecycle.fail(s, run_id, error, owner=owner)
+        lifecycle.fail(s, run.id, error, owner=owner)
+    events.failure(run, error, duration)
     _no_retry()
 
 
@@ -87,6 +91,7 @@ def _solve(settings: config.Settings, run: Run, lease: Lease) -> str:
     inp = problem.validate(run.input)
     checkpoint = run.checkpoint or {}
     used = float(checkpoint.get("elapsed", 0.0))
+    writer = solver_logs.Writer(settings.DATABASE_URL, run.id, run.attempt, settings.SOLVER_LOG_MAX_BYTES)
     outcome = runner.run(
         problem,
         inp,
@@ -94,7 +99,7 @@ def _solve(settings: config.Settings, run: Run, lease: Lease) -> str:
         threads=run.threads,
         seed=int((run.stats or {}).get("seed", 0)),
         cancel_requested=lease.cancel_requested,
-        flush=lambda live: _flush(settings, run, live, lease),
+        flush=lambda live: _flush(settings, run, live, lease, writer=writer),
         interval=settings.PROGRESS_INTERVAL,
         offset=used,
         checkpoint=checkpoint.get("solution"),
@@ -128,15 +133,18 @@ def _flush(
     live: runner.Live | None,
     lease: Lease,
     final: runner.Outcome | None = None,
+    writer: solver_logs.Writer | None = None,
 ) -> None:
     """Refresh the lease when due; write buffered progress points, live figures and the checkpoint
-    (one transaction, only while this attempt holds the lease)."""
+    (one transaction, only while this attempt holds the lease), and the new part of CP-SAT's log."""
     lease.refresh()
     fields: dict[str, Any] = {}
     points: list[dict] = []
+    text = ""
     if live is not None:
         with live.lock:
             points, live.points = live.points, []
+            text, live.log = "".join(live.log), []
             fields = {
                 "num_solutions": live.num_solutions,
                 "objective": live.objective,
@@ -147,6 +155,9 @@ def _flush(
                 elapsed = points[-1]["elapsed"] if points else 0.0
                 fields["checkpoint"] = {"solution": live.incumbent, "elapsed": elapsed, "objective": live.objective}
                 live.incumbent_saved = True
+        if writer is not None and text:
+            with db.write(settings.DATABASE_URL) as conn:
+                writer.append(conn, text)
         if not points and "checkpoint" not in fields:
             return
     if final is not None:
@@ -161,6 +172,8 @@ def _flush(
         fields["gap"] = _gap(points[-1]["objective"], points[-1]["bound"])
     with db.session(settings.DATABASE_URL) as s:
         lifecycle.record_progress(s, run.id, points, owner=lease.owner, **fields)
+    if live is not None and points:
+        events.progress(run, points[-1], fields)
 
 
 def _wall(run: Run, outcome: runner.Outcome) -> float:
@@ -232,6 +245,7 @@ def _store(
     with db.session(settings.DATABASE_URL) as s:
         if not lifecycle.finish(s, run.id, to, owner=lease.owner, points=points, **fields):
             return f"run {run.id}: not stored, another attempt holds it now"
+    events.finish(run, to.value, outcome, fields)
     if lease.canceled:
         try:
             queueing.connect(settings.REDIS_URL).delete(queueing.cancel_key(run.id))
@@ -244,6 +258,7 @@ def _give_up(settings: config.Settings, run: Run, owner: str) -> str:
     error = maintenance.give_up_message(run.lost, run.lost_reason)
     with db.session(settings.DATABASE_URL) as s:
         lifecycle.fail(s, run.id, error, owner=owner)
+    events.failure(run, error)
     return error
 
 

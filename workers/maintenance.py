@@ -17,9 +17,9 @@ from rq.job import Job, JobStatus
 from sqlalchemy import or_
 from sqlmodel import col, delete, select
 
-from app import db, lifecycle, queueing
+from app import db, idempotency, lifecycle, logs, metrics, queueing
 from app.config import Settings
-from app.models import ProgressPoint, Run, RunStatus, utcnow
+from app.models import IdempotencyKey, ProgressPoint, Run, RunStatus, SolverLogChunk, utcnow
 
 log = logging.getLogger(__name__)
 LOCK = "solvequeue:maintenance"
@@ -36,6 +36,7 @@ def run_once(settings: Settings, redis: Redis) -> dict[str, int]:
     try:
         done = reconcile(settings, redis)
         done["purged"] = purge(settings)
+        done["keys_expired"] = idempotency.purge(settings)
         return done
     finally:
         lock.release()
@@ -66,6 +67,7 @@ def reconcile(settings: Settings, redis: Redis) -> dict[str, int]:
             continue
         _enqueue(settings, redis, run, job, at_front=False)
         counts["requeued"] += 1
+        _record(run, "requeued", job)
     return counts
 
 
@@ -83,14 +85,38 @@ def recover(settings: Settings, redis: Redis) -> dict[str, int]:
         if lost >= settings.MAX_ATTEMPTS:
             reason = lifecycle.EXPIRED if expired else run.lost_reason
             with db.session(settings.DATABASE_URL) as s:
-                counts["failed"] += lifecycle.fail(s, run.id, give_up_message(lost, reason))
+                failed = lifecycle.fail(s, run.id, give_up_message(lost, reason))
+            if failed:
+                counts["failed"] += 1
+                _record(run, "failed", None)
             continue
         job = queueing.fetch_job(redis, run.id)
         if _in_hand(job, settings.LEASE_SECONDS):
             continue
         _enqueue(settings, redis, run, job, at_front=True)
         counts["requeued"] += 1
+        _record(run, "requeued", job)
     return counts
+
+
+def _record(run: Run, action: str, job: Job | None) -> None:
+    """Count and log one reconciler action (`requeued` or `failed`)."""
+    metrics.RECONCILER_ACTIONS.labels(action).inc()
+    if action == "failed":
+        metrics.RUNS_FINISHED.labels(run.problem_type, RunStatus.FAILED.value).inc()
+    status = job.get_status(refresh=False) if job is not None else None
+    logs.event(
+        log,
+        "reconcile",
+        logging.WARNING,
+        action=action,
+        run_id=run.id,
+        problem_type=run.problem_type,
+        status=run.status if action == "requeued" else RunStatus.FAILED.value,
+        was=run.status,
+        job_status=str(status.value) if status else "missing",
+        lost=run.lost,
+    )
 
 
 def give_up_message(lost: int, reason: str | None) -> str:
@@ -132,7 +158,9 @@ def purge(settings: Settings) -> int:
         old = select(Run.id).where(col(Run.finished_at) < cutoff, col(Run.status).not_in(["queued", "running"]))
         ids = list(s.exec(old))
         if ids:
-            s.exec(delete(ProgressPoint).where(col(ProgressPoint.run_id).in_(ids)))
+            # SQLite does not enforce ON DELETE CASCADE unless asked to: delete the children first.
+            for child in (ProgressPoint, SolverLogChunk, IdempotencyKey):
+                s.exec(delete(child).where(col(child.run_id).in_(ids)))
             s.exec(delete(Run).where(col(Run.id).in_(ids)))
             s.commit()
         return len(ids)

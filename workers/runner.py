@@ -41,6 +41,7 @@ class Live:
     num_solutions: int = 0  # improving solutions kept
     incumbent: dict | None = None  # the best solution, for the checkpoint
     incumbent_saved: bool = True
+    log: list[str] = field(default_factory=list)  # CP-SAT's search log lines since the last flush
 
 
 class Search:
@@ -97,6 +98,11 @@ class Search:
             self.live.points.append({"elapsed": self.elapsed(), "objective": objective, "bound": self.live.bound})
         return True
 
+    def log(self, message: str) -> None:
+        """One message of CP-SAT's log (called from its threads), as CP-SAT would print it."""
+        with self.live.lock:
+            self.live.log.append(message + "\n")
+
     def report_bound(self, bound: float) -> None:
         with self.live.lock:
             if self.live.bound is not None and not self._better(self.live.bound, bound):
@@ -116,6 +122,11 @@ class Search:
         report: bool = True,
     ) -> SubSolve:
         solver = cp_model.CpSolver()
+        # CP-SAT's search log of the whole problem goes to the run's stored log (a problem's params may
+        # still change this); a neighbourhood or sub-stage solve gets one summary line instead.
+        solver.parameters.log_search_progress = full
+        solver.parameters.log_to_stdout = False
+        solver.log_callback = self.log
         apply_solver_params(solver.parameters, {**self.params, **(params or {})})
         solver.parameters.max_time_in_seconds = max(0.0, min(time_limit, self.remaining()))
         solver.parameters.num_workers = threads or self.threads
@@ -156,6 +167,12 @@ class Search:
         if full and bound is not None and has_solution:
             self.report_bound(bound)
         self.totals["solves"] += 1
+        if not full:
+            objective = f"objective {solver.objective_value:g}" if has_solution else "no solution"
+            self.log(
+                f"[sub-solve {self.totals['solves']}: {solver.status_name(status)}, {objective}, "
+                f"{solver.wall_time:.2f} s]"
+            )
         self.totals["conflicts"] += solver.num_conflicts
         self.totals["branches"] += solver.num_branches
         self.totals["user_time"] += solver.user_time

@@ -5,6 +5,10 @@ Importing this module (in the worker's parent process) preloads OR-Tools and the
 each forked work horse starts solving at once instead of paying the ~400 ms import. The worker also
 does the maintenance: every idle worker looks for runs whose solving process was lost every
 RECOVER_INTERVAL seconds, and one at a time reconciles the DB with Redis every RECONCILE_INTERVAL.
+
+The worker needs only REDIS_URL and DATABASE_URL: it shares no files with the web processes, so it can
+run on any host that reaches both. Its metrics are recorded here, in the parent process, after each job
+(from the run row), never in a work horse; set WORKER_METRICS_PORT to serve them from a host of its own.
 """
 
 from __future__ import annotations
@@ -17,15 +21,20 @@ import threading
 import time
 
 from ortools.sat.python import cp_model  # noqa: F401  (preload for forked work horses)
+from prometheus_client import start_http_server
 from redis import Redis
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
+from rq.job import Job
+from rq.queue import Queue
 from rq.worker import Worker, WorkerStatus
 
-from app import config, db, lifecycle, problems
+from app import cluster, config, db, lifecycle, logs, metrics, problems, runs
+from app.models import Run, RunStatus, utcnow
 from workers import jobs, maintenance  # noqa: F401  (preload the job module)
 
 problems.all_types()  # preload every problem module
+logs.configure()  # plain text, or JSON lines with LOG_FORMAT=json (RQ's own lines too)
 log = logging.getLogger(__name__)
 
 
@@ -63,6 +72,28 @@ class SolveWorker(Worker):
         super().__init__(*args, **kwargs)
         if not isinstance(self.connection, PatientRedis):
             self.connection.set_retry(Retry(_LoggedBackoff(cap=10, base=0.5), retries=-1))
+        port = os.environ.get("WORKER_METRICS_PORT")
+        if port:
+            start_http_server(int(port), registry=metrics.process_registry())
+
+    def register_birth(self) -> None:
+        super().register_birth()
+        self.connection.hset(self.key, cluster.THREADS_FIELD, self.settings.SOLVER_THREADS)
+
+    # --- metrics: recorded in this process, around each job ---------------------------------------
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        run_id = cluster.run_id_of(job.id)
+        before = _run(self.settings, run_id)
+        if before is not None and before.status == RunStatus.QUEUED.value:
+            wait = (utcnow() - cluster.aware(before.created_at)).total_seconds()
+            metrics.QUEUE_WAIT_SECONDS.labels(before.priority).observe(max(0.0, wait))
+        if job.meta.get("inline") and self.settings.INLINE_RUNS:
+            self._execute_inline(job, queue)
+        else:
+            super().execute_job(job, queue)
+        after = _run(self.settings, run_id)
+        if before is not None and after is not None and not before.is_terminal and after.is_terminal:
+            _count_finished(after)
 
     # --- maintenance: often enough to recover a lost run within seconds --------------------------
     @property
@@ -102,15 +133,13 @@ class SolveWorker(Worker):
         super().main_work_horse(job, queue)
 
     # --- small runs: solved in the worker process itself ----------------------------------------
-    def execute_job(self, job, queue) -> None:
+    def _execute_inline(self, job, queue) -> None:
         """A small run (the submit marks it `inline` from the problem's size estimate) is solved right
         here, without forking a work horse: a fork, a fresh database connection and RQ's horse
         bookkeeping cost more than such a solve. Everything else about the run is the same (lease,
         cancel, deadline, checker, progress). What is given up is isolation: if such a solve crashed the
         process, the worker is gone; the run's lease then expires and the reconciler resumes it, in a
         forked work horse (a re-enqueued run is never inline)."""
-        if not (job.meta.get("inline") and self.settings.INLINE_RUNS):
-            return super().execute_job(job, queue)
         sigterm = signal.getsignal(signal.SIGTERM)
         self.prepare_execution(job)
         try:
@@ -163,6 +192,25 @@ class SolveWorker(Worker):
 
 def _search_still_running() -> bool:
     return any(t.name == "search" and t.is_alive() for t in threading.enumerate())
+
+
+def _run(settings: config.Settings, run_id: int | None) -> Run | None:
+    if run_id is None:
+        return None
+    try:
+        return runs.get_summary(run_id, settings)
+    except runs.RunNotFound:
+        return None
+    except Exception:  # metrics must never take the worker down
+        log.exception("could not read run %s for metrics", run_id)
+        return None
+
+
+def _count_finished(run: Run) -> None:
+    # The histogram first: whoever sees the run counted as finished also sees its solve time.
+    if run.wall_time is not None:
+        metrics.SOLVE_SECONDS.labels(run.problem_type).observe(run.wall_time)
+    metrics.RUNS_FINISHED.labels(run.problem_type, run.status).inc()
 
 
 def run_id_of(job) -> int | None:

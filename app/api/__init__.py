@@ -6,12 +6,15 @@ CSRF token) except those in PUBLIC. A user sees and cancels only their own runs;
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from contextlib import contextmanager
 
-from app import jsondoc, limits, problems, runs
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from redis.exceptions import RedisError
+
+from app import cluster, idempotency, jsondoc, limits, problems, runs, solver_logs
 from app.api import errors, serialize
 from app.api.openapi import document
-from app.auth import current_user, login_manager
+from app.auth import admin_required, current_user, login_manager
 from app.models import RunStatus
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -33,15 +36,26 @@ def _settings():
 @bp.post("/runs")
 @limits.submit_limit
 def create():
-    run = runs.submit(_json_body(), _settings())
+    key = request.headers.get(idempotency.HEADER)
+    if key is None:
+        run, created = runs.submit(_json_body(), _settings()), True
+    else:
+        run, created = idempotency.submit(_json_body(), _settings(), key)
     location = url_for("api.show", run_id=run.id)
-    return jsonify(serialize.run(run)), 202, {"Location": location}
+    return jsonify(serialize.run(run)), 202 if created else 200, {"Location": location}
 
 
 @bp.get("/runs/<int:run_id>")
 def show(run_id: int):
     run = runs.get(run_id, _settings())
     return jsonify(serialize.run(run, progress=runs.progress(run_id, _settings()), detail=True))
+
+
+@bp.get("/runs/<int:run_id>/log")
+def solver_log(run_id: int):
+    runs.get_summary(run_id, _settings())  # 404 for an unknown run
+    log = solver_logs.read(_settings().DATABASE_URL, run_id, limit=_settings().SOLVER_LOG_MAX_BYTES)
+    return Response(log.text, mimetype="text/plain")
 
 
 @bp.get("/runs")
@@ -74,6 +88,30 @@ def cancel(run_id: int):
 @bp.get("/problem-types")
 def problem_types():
     return jsonify(items=[serialize.problem_type(p) for p in problems.all_types()])
+
+
+@bp.get("/workers")
+@admin_required
+def workers():
+    with _redis_needed():
+        return jsonify(items=[serialize.worker(w) for w in cluster.workers(_settings())])
+
+
+@bp.get("/queues")
+@admin_required
+def queues():
+    with _redis_needed():
+        return jsonify(items=[serialize.queue(q) for q in cluster.queues(_settings())])
+
+
+@contextmanager
+def _redis_needed():
+    try:
+        yield
+    except RedisError:
+        raise errors.ApiError(
+            503, "redis_unavailable", "Redis did not answer: workers and queues are unknown"
+        ) from None
 
 
 @bp.get("/openapi.json")

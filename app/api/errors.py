@@ -7,6 +7,7 @@ import logging
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from app.idempotency import KeyReused
 from app.problems import InputError
 from app.runs import QueueFull, RunFinished, RunNotFound
 
@@ -89,6 +90,11 @@ def register(bp: Blueprint) -> None:
     @bp.errorhandler(InputError)
     def _input(exc: InputError):
         return body(422, "invalid_input", f"{len(exc.errors)} problem(s) with the submitted run", exc.errors)
+
+    @bp.errorhandler(KeyReused)
+    def _key_reused(exc: KeyReused):
+        message = "this Idempotency-Key was already used with a different request body"
+        return body(422, "idempotency_key_reused", message, [{"path": "headers.Idempotency-Key", "message": message}])
 
     @bp.errorhandler(RunNotFound)
     def _not_found(exc: RunNotFound):

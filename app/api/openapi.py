@@ -18,6 +18,16 @@ STATUSES = [s.value for s in RunStatus]
 RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "string"}}}
 
 
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Retries with the same key and body return the same run (200) for 24 hours",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+}
+NULLABLE_RUN_REF = {"oneOf": [{"$ref": "#/components/schemas/RunRef"}, {"type": "null"}]}
+
+
 def _error(description: str) -> dict:
     return {
         "description": description,
@@ -89,12 +99,17 @@ def document(settings: Settings) -> dict:
                 "post": {
                     "summary": "Submit a run",
                     "operationId": "createRun",
+                    "parameters": [IDEMPOTENCY_KEY],
                     "requestBody": {
                         "required": True,
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Submission"}}},
                     },
                     "responses": _signed_in(
                         {
+                            "200": {
+                                **_json("Run", "A retry with the same Idempotency-Key and body: the run it created"),
+                                "headers": {"Location": {"schema": {"type": "string"}}},
+                            },
                             "202": {
                                 **_json("Run", "Stored and queued"),
                                 "headers": {"Location": {"schema": {"type": "string"}}},
@@ -103,7 +118,7 @@ def document(settings: Settings) -> dict:
                             "400": _error("Malformed JSON, or nested too deep"),
                             "413": _error("Body too large"),
                             "415": _error("Not application/json"),
-                            "422": _error("Invalid fields, with their paths"),
+                            "422": _error("Invalid fields (with paths), or an Idempotency-Key reused for another body"),
                             "429": {**_error("Too many submissions"), "headers": RETRY_AFTER},
                             "503": {**_error("Too many runs queued (yours or in total)"), "headers": RETRY_AFTER},
                         }
@@ -158,6 +173,17 @@ def document(settings: Settings) -> dict:
                     ),
                 },
             },
+            "/api/v1/runs/{run_id}/log": {
+                "get": {
+                    "summary": "CP-SAT's search log of the run so far (bounded: its start and its newest output)",
+                    "operationId": "getRunLog",
+                    "parameters": [RUN_ID],
+                    "responses": {
+                        "200": {"description": "The log", "content": {"text/plain": {"schema": {"type": "string"}}}},
+                        "404": _error("Unknown run"),
+                    },
+                },
+            },
             "/api/v1/runs/{run_id}/cancel": {
                 "post": {
                     "summary": "Cancel a queued run, or stop a running one keeping its best solution",
@@ -180,6 +206,28 @@ def document(settings: Settings) -> dict:
                     "operationId": "listProblemTypes",
                     "security": [],
                     "responses": {"200": {"description": "The registered problem types"}},
+                },
+            },
+            "/api/v1/workers": {
+                "get": {
+                    "summary": "RQ workers: host, pid, state, the run each solves, heartbeat (admin only)",
+                    "operationId": "listWorkers",
+                    "responses": {
+                        "200": _json("WorkerList", "Every registered worker, busiest first"),
+                        "401": _error("Admin credentials required"),
+                        "503": _error("Redis did not answer"),
+                    },
+                },
+            },
+            "/api/v1/queues": {
+                "get": {
+                    "summary": "Queues: depth, the oldest waiting run and its wait, the runs running now (admin only)",
+                    "operationId": "listQueues",
+                    "responses": {
+                        "200": _json("QueueList", "The high, default and low queues"),
+                        "401": _error("Admin credentials required"),
+                        "503": _error("Redis did not answer"),
+                    },
                 },
             },
             "/api/v1/openapi.json": {
@@ -262,6 +310,65 @@ def document(settings: Settings) -> dict:
                             },
                         },
                     ]
+                },
+                "RunRef": {
+                    "type": "object",
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "name": {"type": "string"},
+                        "problem_type": {"type": "string"},
+                        "priority": {"type": "string"},
+                        "threads": {"type": "integer"},
+                        "created_at": {"type": "string"},
+                        "started_at": {"type": ["string", "null"]},
+                        "worker": {"type": ["string", "null"], "description": "<worker name> pid <work horse pid>"},
+                        "horse_pid": {"type": ["integer", "null"]},
+                    },
+                },
+                "WorkerList": {
+                    "type": "object",
+                    "properties": {
+                        "items": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "name": {"type": "string"},
+                                    "host": {"type": ["string", "null"]},
+                                    "pid": {"type": ["integer", "null"]},
+                                    "state": {"type": "string", "description": "RQ's: idle, busy, suspended…"},
+                                    "queues": {"type": "array", "items": {"type": "string"}},
+                                    "run": NULLABLE_RUN_REF,
+                                    "since": {"type": ["string", "null"], "description": "run started, or up since"},
+                                    "threads": {"type": ["integer", "null"], "description": "CP-SAT threads"},
+                                    "last_heartbeat": {"type": ["string", "null"]},
+                                    "heartbeat_age": {"type": ["number", "null"], "description": "seconds"},
+                                    "stale": {"type": "boolean", "description": "heartbeat overdue: gone or hung"},
+                                    "jobs_done": {"type": "integer"},
+                                    "jobs_failed": {"type": "integer"},
+                                },
+                            },
+                        }
+                    },
+                },
+                "QueueList": {
+                    "type": "object",
+                    "properties": {
+                        "items": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "properties": {
+                                    "name": {"type": "string"},
+                                    "depth": {"type": "integer", "description": "jobs waiting in Redis"},
+                                    "queued_runs": {"type": "integer", "description": "runs queued in the database"},
+                                    "oldest": NULLABLE_RUN_REF,
+                                    "oldest_wait": {"type": ["number", "null"], "description": "seconds"},
+                                    "running": {"type": "array", "items": {"$ref": "#/components/schemas/RunRef"}},
+                                },
+                            },
+                        }
+                    },
                 },
                 "RunPage": {
                     "type": "object",

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from flask import url_for
 
+from app.cluster import QueueInfo, RunRef, WorkerInfo
 from app.models import ProgressPoint, Run
 from app.problems import ProblemType
 
@@ -67,4 +68,50 @@ def problem_type(p: ProblemType) -> dict:
         "demos": list(p.demos),
         "rules": [{"key": r.key, "label": r.label} for r in p.rules],
         "schema": p.input_model.model_json_schema(),
+    }
+
+
+def run_ref(r: RunRef | None) -> dict | None:
+    if r is None:
+        return None
+    return {
+        "id": r.id,
+        "name": r.name,
+        "problem_type": r.problem_type,
+        "priority": r.priority,
+        "threads": r.threads,
+        "created_at": _iso(r.created_at),
+        "started_at": _iso(r.started_at),
+        "worker": r.worker,
+        "horse_pid": r.horse_pid,
+        "links": {"self": url_for("api.show", run_id=r.id), "page": url_for("web.show", run_id=r.id)},
+    }
+
+
+def worker(w: WorkerInfo) -> dict:
+    return {
+        "name": w.name,
+        "host": w.host,
+        "pid": w.pid,
+        "state": w.state,
+        "queues": w.queues,
+        "run": run_ref(w.run),
+        "since": _iso(w.since),
+        "threads": w.threads,
+        "last_heartbeat": _iso(w.last_heartbeat),
+        "heartbeat_age": w.heartbeat_age,
+        "stale": w.stale,
+        "jobs_done": w.jobs_done,
+        "jobs_failed": w.jobs_failed,
+    }
+
+
+def queue(q: QueueInfo) -> dict:
+    return {
+        "name": q.name,
+        "depth": q.depth,
+        "queued_runs": q.queued_runs,
+        "oldest": run_ref(q.oldest),
+        "oldest_wait": q.oldest_wait,
+        "running": [run_ref(r) for r in q.running],
     }

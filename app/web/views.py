@@ -11,7 +11,7 @@ import time
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app import limits, runs
+from app import limits, runs, solver_logs
 from app.auth import current_user, login_manager
 from app.config import Settings
 from app.models import RunStatus
@@ -78,7 +78,25 @@ def create():
 @bp.get("/runs/<int:run_id>")
 def show(run_id: int):
     run = runs.get(run_id, _settings())
-    return render_template("runs/show.html", **present.status_context(run, _settings(), request.args))
+    log = solver_logs.read(_settings().DATABASE_URL, run_id, limit=_settings().SOLVER_LOG_MAX_BYTES)
+    return render_template("runs/show.html", log=log, **present.status_context(run, _settings(), request.args))
+
+
+@bp.get("/runs/<int:run_id>/log")
+def solver_log(run_id: int):
+    """The solver log written after chunk ?after=N: the open panel follows the solve with it."""
+    run = runs.get_summary(run_id, _settings())  # first: once the run is finished, its log is complete
+    after = max(-1, min(request.args.get("after", -1, type=int), 2**31 - 1))
+    log = solver_logs.read(_settings().DATABASE_URL, run_id, after, _settings().SOLVER_LOG_MAX_BYTES)
+    return render_template("runs/_log.html", run=run, log=log)
+
+
+@bp.get("/runs/<int:run_id>/solver.log")
+def download_log(run_id: int):
+    runs.get_summary(run_id, _settings())  # 404 for an unknown run
+    log = solver_logs.read(_settings().DATABASE_URL, run_id, limit=_settings().SOLVER_LOG_MAX_BYTES)
+    disposition = f'attachment; filename="run-{run_id}-solver.log"'
+    return Response(log.text, mimetype="text/plain", headers={"Content-Disposition": disposition})
 
 
 @bp.get("/runs/<int:run_id>/status")

@@ -1,0 +1,104 @@
+"""Idempotent submits: POST /api/v1/runs with an Idempotency-Key header.
+
+A retry with the same key and the same body gets the run the first request created (for 24 hours);
+the same key with another body is refused. The run and its key are inserted in one transaction and the
+key is the table's primary key, so of several concurrent duplicates exactly one commits: the others
+fail on the constraint, roll their run back and answer with the winner's run. The database is the
+arbiter, so this holds across web processes and hosts (Redis is not involved).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
+
+from app import db, runs
+from app.config import Settings
+from app.models import IdempotencyKey, Run, utcnow
+from app.problems import InputError
+
+log = logging.getLogger(__name__)
+TTL = timedelta(hours=24)
+MAX_KEY_LENGTH = 200  # stored as "<owner id>:<key>" in a 255-character column
+HEADER = "Idempotency-Key"
+
+
+class KeyReused(Exception):
+    """The key was already used, within its lifetime, for a different request body."""
+
+
+def fingerprint(data: Any) -> str:
+    """The body's identity: sha256 of its canonical JSON (key order and spacing do not matter)."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def check_key(key: str) -> str:
+    if not key or len(key) > MAX_KEY_LENGTH or not key.isprintable():
+        message = f"1 to {MAX_KEY_LENGTH} printable characters"
+        raise InputError([{"path": f"headers.{HEADER}", "message": message}])
+    return key
+
+
+def submit(data: Any, settings: Settings, key: str, user: Any = runs.CURRENT) -> tuple[Run, bool]:
+    """The run for this key: (run, True) if this call created it, (run, False) for a replay.
+    Keys are the submitter's own: two users' equal keys never meet."""
+    check_key(key)
+    started = time.perf_counter()
+    user = runs._user(user)
+    key = f"{getattr(user, 'id', None) or 0}:{key}"
+    digest = fingerprint(data)
+    earlier = _replay(key, digest, settings)
+    if earlier is not None:
+        return earlier, False
+    run, sub = runs.prepare(data, settings, user)
+    try:
+        with db.write(settings.DATABASE_URL) as conn:
+            # An expired key may be used again: drop its old record in the same transaction.
+            conn.execute(delete(IdempotencyKey).where(_is(key), IdempotencyKey.created_at < utcnow() - TTL))
+            runs.insert_run(conn, run)
+            conn.execute(insert(IdempotencyKey).values(key=key, fingerprint=digest, run_id=run.id, created_at=utcnow()))
+    except IntegrityError:
+        # A concurrent duplicate committed first: its transaction holds the key, ours rolled back.
+        earlier = _replay(key, digest, settings)
+        if earlier is None:
+            raise
+        log.info("Idempotency-Key %r: a concurrent duplicate committed run %s first", key, earlier.id)
+        return earlier, False
+    runs.enqueue(run, settings, started, inline=runs.solves_inline(sub._size, settings))
+    return run, True
+
+
+def _is(key: str):
+    return IdempotencyKey.key == key
+
+
+def _replay(key: str, digest: str, settings: Settings) -> Run | None:
+    """The run an unexpired record of `key` points to; KeyReused if it was made for another body."""
+    with db.get_engine(settings.DATABASE_URL).connect() as conn:
+        found = conn.execute(
+            select(IdempotencyKey.fingerprint, IdempotencyKey.run_id, IdempotencyKey.created_at).where(_is(key))
+        ).first()
+    if found is None or _expired(found.created_at):
+        return None
+    if found.fingerprint != digest:
+        raise KeyReused(key)
+    return runs.get(found.run_id, settings, owner=None)  # the key is already the owner's own
+
+
+def _expired(created_at) -> bool:
+    created = created_at if created_at.tzinfo else created_at.replace(tzinfo=utcnow().tzinfo)
+    return utcnow() - created >= TTL
+
+
+def purge(settings: Settings) -> int:
+    """Forget expired keys (maintenance)."""
+    with db.write(settings.DATABASE_URL) as conn:
+        return conn.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at < utcnow() - TTL)).rowcount
