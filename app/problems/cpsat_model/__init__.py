@@ -1,0 +1,36 @@
+"""Bring your own CP-SAT model: any model built with OR-Tools, solved as a run.
+
+The input is the model's CpModelProto (protobuf JSON, or base64 of the binary form), the names of
+the variables to return, and CP-SAT parameters from an allow-list. The worker rebuilds the model,
+solves it like any other run (progress, cancel, checkpoint and resume with hints), returns values by
+variable name, and the checker re-verifies every solution with CP-SAT itself, all variables fixed.
+"""
+
+from __future__ import annotations
+
+from app.problems import register
+from app.problems.base import ProblemType, Rule
+from app.problems.cpsat_model.demo import DEMOS
+from app.problems.cpsat_model.model import build, check, extract, hint, summary
+from app.problems.cpsat_model.schema import Input, validate
+
+PROBLEM = register(
+    ProblemType(
+        name="cpsat_model",
+        title="Your own CP-SAT model",
+        description="Any model built with OR-Tools' cp_model, sent as its CpModelProto (protobuf JSON, or "
+        "base64 of the binary form); the result gives each variable's value by name.",
+        input_model=Input,
+        validate=validate,
+        importers={},
+        demos=DEMOS,
+        build=build,
+        extract=extract,
+        hint=hint,
+        check=check,
+        rules=[Rule("objective", "Objective")],
+        summary=summary,
+    )
+)
+
+__all__ = ["PROBLEM", "Input", "build", "check", "extract", "hint", "summary", "validate"]
