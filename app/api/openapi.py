@@ -85,7 +85,15 @@ def document() -> dict:
                 "get": {
                     "summary": "A run with its progress points and, when done, its result",
                     "operationId": "getRun",
-                    "parameters": [RUN_ID],
+                    "parameters": [
+                        RUN_ID,
+                        {
+                            "name": "input",
+                            "in": "query",
+                            "description": "0 leaves the (possibly large) input out, e.g. when polling",
+                            "schema": {"type": "string", "enum": ["0", "1", "false", "true"], "default": "1"},
+                        },
+                    ],
                     "responses": {"200": _json("RunDetail", "The run"), "404": _error("Unknown run")},
                 },
             },
