@@ -129,7 +129,7 @@ def _check_model(inp: Input, settings: config.Settings) -> None:
     """Decode the proto, hold it to the size limits, then let CP-SAT validate it."""
     limit = settings.CPSAT_MAX_MODEL_BYTES
     if isinstance(inp.model, str) and len(inp.model) * 3 // 4 > limit + 3:
-        _fail("model", f"the model is larger than {limit} bytes, the most this server accepts")
+        _fail("model", f"the model has about {len(inp.model) * 3 // 4} bytes; at most {limit}")
     try:
         proto = inp.proto
     except protos.BadModel as exc:
