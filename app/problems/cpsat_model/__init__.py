@@ -11,7 +11,8 @@ from __future__ import annotations
 from app.problems import register
 from app.problems.base import ProblemType, Rule
 from app.problems.cpsat_model.demo import DEMOS
-from app.problems.cpsat_model.model import build, check, extract, hint, summary
+from app.problems.cpsat_model.model import build, check, estimate, extract, hint, maximizes, search, summary
+from app.problems.cpsat_model.pages import EXPORTS, page_context, resubmit
 from app.problems.cpsat_model.schema import Input, validate
 
 PROBLEM = register(
@@ -30,7 +31,13 @@ PROBLEM = register(
         check=check,
         rules=[Rule("objective", "Objective")],
         summary=summary,
+        search=search,
+        estimate=estimate,
+        maximizes=maximizes,
+        page_context=page_context,
+        exports=EXPORTS,
+        resubmit=resubmit,
     )
 )
 
-__all__ = ["PROBLEM", "Input", "build", "check", "extract", "hint", "summary", "validate"]
+__all__ = ["PROBLEM", "Input", "build", "check", "extract", "hint", "search", "summary", "validate"]

@@ -8,12 +8,14 @@ re-submitted run gives CP-SAT as hints.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from ortools.sat.python import cp_model
+from google.protobuf import json_format
+from ortools.sat.python import cp_model, cp_model_helper
 
-from app.problems.base import Check, Penalty, ValueOf
+from app.problems.base import Check, Penalty, SearchContext, ValueOf
 from app.problems.cpsat_model import proto as protos
-from app.problems.cpsat_model.schema import Input
+from app.problems.cpsat_model.schema import Input, SatParameters
 
 CHECK_TIME_LIMIT = 60.0  # seconds; a fully fixed model is usually verified in milliseconds
 
@@ -97,3 +99,50 @@ def _solve_fixed(inp: Input, assignment: list[int]) -> str:
 def summary(inp: Input) -> dict[str, int]:
     """Size facts for run lists: {"variables": 120, "constraints": 340}."""
     return {"variables": len(inp.proto.variables), "constraints": len(inp.proto.constraints)}
+
+
+def estimate(inp: Input) -> dict[str, int]:
+    """The model's size, exactly: it is given."""
+    return summary(inp)
+
+
+def maximizes(inp: Input) -> bool:
+    """True for a model that maximises (CP-SAT stores that as a negative scaling factor)."""
+    if inp.proto.HasField("floating_point_objective"):
+        return inp.proto.floating_point_objective.maximize
+    return inp.proto.HasField("objective") and inp.proto.objective.scaling_factor < 0
+
+
+def search(ctx: SearchContext) -> str | None:
+    """The default strategy, with the submission's own CP-SAT parameters: one solve of the model as
+    submitted (its hints kept, replaced by the checkpoint's on a resumed attempt)."""
+    inp: Input = ctx.inp
+    model, variables = build(inp)
+    if ctx.checkpoint:
+        hint(model, variables, inp, ctx.checkpoint)
+    result = ctx.solve(
+        model,
+        lambda value: extract(inp, variables, value),
+        time_limit=ctx.remaining(),
+        params=solver_params(inp.parameters),
+    )
+    return result.status if result.status in ("OPTIMAL", "INFEASIBLE", "MODEL_INVALID") else None
+
+
+def solver_params(parameters: dict[str, Any]) -> dict[str, Any]:
+    """The submitted parameters (JSON, as validated) as values `CpSolver().parameters` accepts:
+    enums by name become OR-Tools' enum members, repeated fields lists."""
+    parsed = json_format.ParseDict(parameters, SatParameters())
+    out: dict[str, Any] = {}
+    for field, value in parsed.ListFields():
+        if field.enum_type is not None:
+            names = [field.enum_type.values_by_number[v].name for v in (value if _repeated(field) else [value])]
+            members = [getattr(cp_model_helper.SatParameters, name) for name in names]
+            out[field.name] = members if _repeated(field) else members[0]
+        else:
+            out[field.name] = list(value) if _repeated(field) else value
+    return out
+
+
+def _repeated(field) -> bool:
+    return field.is_repeated
