@@ -8,7 +8,9 @@ import csv
 import io
 
 import pytest
+from google.protobuf import json_format
 from ortools.sat.python import cp_model
+from sqlmodel import func, select
 
 from app import db
 from app.models import Run
@@ -28,14 +30,20 @@ def cpsat_run(make_run):
     solution = problem.extract(inp, variables, solver.value)
     checked = problem.check(inp, solution)
     result = {"solution": solution, "breakdown": problem.breakdown(checked), "checked": True, "summary": {}}
-    return make_run("succeeded", "cpsat_model", input=inp.model_dump(mode="json"), result=result,
-                    objective=checked.objective, best_bound=solver.best_objective_bound)
+    return make_run(
+        "succeeded",
+        "cpsat_model",
+        input=inp.model_dump(mode="json"),
+        result=result,
+        objective=checked.objective,
+        best_bound=solver.best_objective_bound,
+    )
 
 
 def test_the_page_shows_the_model_and_a_page_of_values(client, cpsat_run):
     html = client.get(f"/runs/{cpsat_run.id}").get_data(as_text=True)
     assert "301 variables · 296 constraints · minimise the objective" in html
-    assert "<code>no_overlap</code></td><td class=\"num\">10</td>" in html
+    assert '<code>no_overlap</code></td><td class="num">10</td>' in html
     assert html.count("<tr><td><code>start_") + html.count("<tr><td><code>end_") == 50  # one page of 301
     assert "Page 1 of 7 · 301 variables" in html
 
@@ -72,3 +80,41 @@ def test_solve_again_starts_from_the_solution(client, cpsat_run, database_url):
     assert list(hinted.vars) == list(range(301))
     assert list(hinted.values) == cpsat_run.result["solution"]["assignment"]
     assert again.time_limit == 5 and again.name.endswith("(again)")
+
+
+@pytest.mark.parametrize(
+    ("filename", "render"),
+    [
+        ("model.json", lambda proto: json_format.MessageToJson(proto)),  # the model's JSON form itself
+        ("model.pb.txt", str),  # protobuf text format, as model.export_to_file("model.pb.txt") writes it
+    ],
+)
+def test_a_model_file_can_be_uploaded_from_the_home_page(client, redis, database_url, filename, render):
+    body = render(demo.queens(8).proto).encode()
+    resp = client.post(
+        "/runs",
+        data={"source": "file", "problem_type": "cpsat_model", "format": "auto", "file": (io.BytesIO(body), filename)},
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 303, resp.get_data(as_text=True)
+    with db.session(database_url) as s:
+        stored = s.get(Run, int(resp.headers["Location"].rsplit("/", 1)[1]))
+    assert len(protos.decode(stored.input["model"], stored.input["model_format"]).variables) == 8
+
+
+def test_a_bad_model_file_shows_cp_sats_message_and_starts_nothing(client, redis, database_url):
+    body = b"variables { domain: 5 domain: 0 }"
+    resp = client.post(
+        "/runs",
+        data={
+            "source": "file",
+            "problem_type": "cpsat_model",
+            "format": "auto",
+            "file": (io.BytesIO(body), "model.pb.txt"),
+        },
+        content_type="multipart/form-data",
+    )
+    assert resp.status_code == 422
+    assert "input.model: CP-SAT rejects the model" in resp.get_data(as_text=True)
+    with db.session(database_url) as s:
+        assert s.exec(select(func.count()).select_from(Run)).one() == 0

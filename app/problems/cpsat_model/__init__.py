@@ -13,7 +13,7 @@ from app.problems.base import ProblemType, Rule
 from app.problems.cpsat_model.demo import DEMOS
 from app.problems.cpsat_model.model import build, check, estimate, extract, hint, maximizes, search, summary
 from app.problems.cpsat_model.pages import EXPORTS, page_context, resubmit
-from app.problems.cpsat_model.schema import Input, validate
+from app.problems.cpsat_model.schema import Input, import_text_format, validate
 
 PROBLEM = register(
     ProblemType(
@@ -23,7 +23,7 @@ PROBLEM = register(
         "base64 of the binary form); the result gives each variable's value by name.",
         input_model=Input,
         validate=validate,
-        importers={},
+        importers={"cpsat_text": import_text_format},
         demos=DEMOS,
         build=build,
         extract=extract,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from google.protobuf import json_format
+from google.protobuf import json_format, text_format
 from ortools.sat import sat_parameters_pb2
 from ortools.sat.python import cp_model
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
@@ -112,6 +112,8 @@ def validate(payload: Any) -> Input:
     """The Input described by a parsed JSON document; InputError (with field paths) if it is not valid."""
     if isinstance(payload, Input):
         return payload
+    if _bare_model(payload):
+        payload = {"model": payload, "model_format": "json"}  # an uploaded MessageToJson file
     try:
         inp = Input.model_validate(payload)
     except PydanticValidationError as exc:
@@ -123,6 +125,24 @@ def validate(payload: Any) -> Input:
     if errors:
         raise InputError(errors)
     return inp
+
+
+def _bare_model(payload: Any) -> bool:
+    """A CpModelProto's JSON form itself, rather than an Input holding one."""
+    if not isinstance(payload, dict) or not payload or "model" in payload:
+        return False
+    fields = protos.CpModelProto.DESCRIPTOR.fields
+    return set(payload) <= {f.name for f in fields} | {f.json_name for f in fields}
+
+
+def import_text_format(text: str) -> Input:
+    """A model saved in protobuf text format (`model.export_to_file("model.pb.txt")`)."""
+    proto = protos.CpModelProto()
+    try:
+        text_format.Parse(text, proto)
+    except text_format.ParseError as exc:
+        _fail("(root)", f"not a CpModelProto in protobuf text format: {exc}")
+    return validate({"model": protos.encode(proto, "base64"), "model_format": "base64"})
 
 
 def _check_model(inp: Input, settings: config.Settings) -> None:
