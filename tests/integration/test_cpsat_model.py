@@ -186,5 +186,6 @@ def test_a_killed_work_horse_resumes_from_its_checkpoint(client, worker, databas
     with db.session(database_url) as s:
         points = s.exec(select(ProgressPoint).where(ProgressPoint.run_id == run_id, ProgressPoint.attempt == 2))
         second = [p.objective for p in points if p.objective is not None]
-    # The retry's first solution is the hinted checkpoint (or better), never a fresh start.
+    # The retry starts from the checkpoint (CP-SAT gets it as a complete hint, which it adopts as its
+    # first solution: tests/unit/test_cpsat_model.py), never from scratch.
     assert second and second[0] <= first.checkpoint["objective"]

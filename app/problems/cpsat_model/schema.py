@@ -76,6 +76,7 @@ class Input(BaseModel):
     _proto: protos.CpModelProto | None = PrivateAttr(default=None)
     _names: list[str] | None = PrivateAttr(default=None)
     _cp_model: cp_model.CpModel | None = PrivateAttr(default=None)
+    _returned: list[int] | None = PrivateAttr(default=None)
 
     @property
     def proto(self) -> protos.CpModelProto:
@@ -100,12 +101,15 @@ class Input(BaseModel):
         return self._names
 
     def returned(self) -> list[int]:
-        """Indices of the variables whose values the result returns."""
-        if self.variables is not None:
-            index = {name: i for i, name in enumerate(self.names)}
-            return [index[name] for name in self.variables]
-        named = [i for i, v in enumerate(self.proto.variables) if v.name]
-        return named or list(range(len(self.proto.variables)))
+        """Indices of the variables whose values the result returns (worked out once: read per solution)."""
+        if self._returned is None:
+            if self.variables is not None:
+                index = {name: i for i, name in enumerate(self.names)}
+                self._returned = [index[name] for name in self.variables]
+            else:
+                named = [i for i, v in enumerate(self.proto.variables) if v.name]
+                self._returned = named or list(range(len(self.proto.variables)))
+        return self._returned
 
 
 def validate(payload: Any) -> Input:
