@@ -109,18 +109,19 @@ def test_an_invalid_model_is_a_422_naming_the_field_and_stores_nothing(client, r
     assert redis.keys("rq:queue:*") == []
 
 
+@pytest.mark.parametrize("encode", [b64, as_json], ids=["base64", "json"])
 @pytest.mark.parametrize(
     ("limit", "value", "words"),
     [
         ("CPSAT_MAX_VARIABLES", 4, "5 variables; at most 4"),
         ("CPSAT_MAX_CONSTRAINTS", 1, "2 constraints; at most 1"),
-        ("CPSAT_MAX_MODEL_BYTES", 40, "at most 40"),
+        ("CPSAT_MAX_MODEL_BYTES", 40, "bytes; at most 40"),
     ],
 )
-def test_a_model_over_the_size_limits_is_a_422(client, settings, database_url, limit, value, words):
+def test_a_model_over_the_size_limits_is_a_422(client, settings, database_url, limit, value, words, encode):
     setattr(settings, limit, value)
     model, _ = weights_model()
-    resp = submit(client, {"model": b64(model)})
+    resp = submit(client, {"model": encode(model)})
     assert resp.status_code == 422
     assert resp.get_json()["errors"][0]["path"] == "input.model"
     assert words in resp.get_json()["errors"][0]["message"]
