@@ -14,6 +14,7 @@ from sqlmodel import func, select
 
 from app import db
 from app.models import ProgressPoint, Run
+from app.problems.cpsat_model import demo
 from app.problems.cpsat_model import proto as protos
 from tests.support import wait_for
 
@@ -175,11 +176,13 @@ def test_cancel_keeps_the_incumbent(client, worker, database_url):
 
 @pytest.mark.slow
 def test_a_killed_work_horse_resumes_from_its_checkpoint(client, worker, database_url):
-    run_id = client.post(
-        "/api/v1/runs", json={"problem_type": "cpsat_model", "demo": "job_shop_hard", "time_limit": 8}
-    ).get_json()["id"]
+    # 1201 variables: above INLINE_MAX_VARIABLES, so it is solved in a forked work horse.
+    model = protos.encode(demo.job_shop(60, 10, seed=3).proto, "base64")
+    run_id = submit(client, {"model": model}, time_limit=10).get_json()["id"]
     first = _wait_for_checkpoint(database_url, run_id)
-    os.kill(int(first.worker.rsplit(" pid ", 1)[1]), signal.SIGKILL)  # as the OOM killer would
+    horse = int(first.worker.rsplit(" pid ", 1)[1])
+    assert horse != worker.pid
+    os.kill(horse, signal.SIGKILL)  # as the OOM killer would
 
     done = wait_for(lambda: (r := run_row(database_url, run_id)).is_terminal and r, 90, what="the retried run")
     assert done.status == "succeeded" and done.attempt == 2, (done.status, done.error)
