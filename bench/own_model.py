@@ -128,7 +128,7 @@ def main() -> None:
     with Stack(env={"SOLVER_THREADS": str(args.threads)}) as stack:
         url = stack.start_web()
         stack.start_workers(1)
-        client = solvequeue.Client(url)
+        client = solvequeue.Client(url, token=stack.token)
         client.submit(tiny_model(), time_limit=5).wait(poll=POLL)  # warm: first fork, imports, caches
         measure(client, "tiny (job-shop sample)", tiny_model(), 10.0, args.threads, repeat)
         measure(client, f"{seconds:g}-second (job-shop 30 x 10)", long_model(), seconds, args.threads, 1)

@@ -30,9 +30,9 @@ def weights_model():
     return model, xs
 
 
-def test_submit_wait_and_read_values(live_server, worker):
+def test_submit_wait_and_read_values(live_server, token, worker):
     model, xs = weights_model()
-    run = solvequeue.Client(live_server).submit(model, time_limit=20, name="weights")
+    run = solvequeue.Client(live_server, token=token).submit(model, time_limit=20, name="weights")
     assert run.status == "queued" and run.id
     seen = []
     run.wait(timeout=60, on_progress=seen.append)
@@ -46,18 +46,21 @@ def test_submit_wait_and_read_values(live_server, worker):
     assert run.stats["wall_time"] >= 0 and run.gap == 0
 
 
-def test_cancel_keeps_the_best_solution(live_server, worker):
+def test_cancel_keeps_the_best_solution(live_server, token, worker):
     model = proto.to_cp_model(demo.job_shop(15, 10, seed=7).proto)
-    run = solvequeue.Client(live_server).submit(model, time_limit=60, parameters={"linearization_level": 2})
+    run = solvequeue.Client(live_server, token).submit(model, time_limit=60, parameters={"linearization_level": 2})
     wait_for(lambda: run.refresh().progress, 60, what="a first solution")
     run.cancel()
     run.wait(timeout=30)
     assert run.status == "canceled" and run.objective == run.values["makespan"], run.doc
 
 
-def test_server_errors_are_exceptions_with_field_paths(live_server):
+def test_server_errors_are_exceptions_with_field_paths(live_server, token):
     model, _ = weights_model()
-    client = solvequeue.Client(live_server)
+    with pytest.raises(solvequeue.SolveQueueError) as caught:
+        solvequeue.Client(live_server).submit(model)  # no token
+    assert caught.value.status == 401
+    client = solvequeue.Client(live_server, token=token)
     with pytest.raises(solvequeue.InvalidInput) as caught:
         client.submit(model, parameters={"num_workers": 32, "relative_gap_limit": "small"})
     assert caught.value.status == 422
@@ -67,9 +70,9 @@ def test_server_errors_are_exceptions_with_field_paths(live_server):
         client.run(10**6)
 
 
-def test_built_in_problem_types(live_server, worker):
+def test_built_in_problem_types(live_server, token, worker):
     data = get("shift_scheduling").demos["small"]().model_dump(mode="json")
-    run = solvequeue.Client(live_server).submit_problem("shift_scheduling", data, time_limit=5)
+    run = solvequeue.Client(live_server, token=token).submit_problem("shift_scheduling", data, time_limit=5)
     run.wait(timeout=60)
     assert run.status == "succeeded" and run.result["checked"], run.doc
 
@@ -102,8 +105,8 @@ def test_the_token_is_sent_as_a_bearer_header():
     assert caught.value.status == 401 and caught.value.code == "unauthorized"
 
 
-def test_the_job_shop_example_against_a_real_server(live_server, worker):
-    env = {**os.environ, "SOLVEQUEUE_URL": live_server, "PYTHONPATH": str(CLIENT)}
+def test_the_job_shop_example_against_a_real_server(live_server, token, worker):
+    env = {**os.environ, "SOLVEQUEUE_URL": live_server, "SOLVEQUEUE_TOKEN": token, "PYTHONPATH": str(CLIENT)}
     out = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "job_shop.py")],
         env=env,
