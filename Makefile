@@ -21,7 +21,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check app workers tests bench
+	$(BIN)/ruff check app workers tests bench client examples
 
 clean:
 	rm -rf $(VENV) .pytest_cache

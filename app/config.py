@@ -104,6 +104,10 @@ class Settings:
     SOLVER_LOG_MAX_BYTES: int = field(default_factory=lambda: _int("SOLVER_LOG_MAX_BYTES", 512 * 1024))
     # Days a finished run is kept before maintenance purges it (0 keeps runs forever).
     RETENTION_DAYS: int = field(default_factory=lambda: _int("RETENTION_DAYS", 0))
+    # Largest CP-SAT model a `cpsat_model` submission may carry (checked before anything is stored).
+    CPSAT_MAX_VARIABLES: int = field(default_factory=lambda: _int("CPSAT_MAX_VARIABLES", 100_000))
+    CPSAT_MAX_CONSTRAINTS: int = field(default_factory=lambda: _int("CPSAT_MAX_CONSTRAINTS", 200_000))
+    CPSAT_MAX_MODEL_BYTES: int = field(default_factory=lambda: _int("CPSAT_MAX_MODEL_BYTES", 3_000_000))
 
     @property
     def production(self) -> bool:
@@ -111,6 +115,15 @@ class Settings:
 
     def as_flask(self) -> dict:
         return asdict(self)
+
+
+def current() -> Settings:
+    """The running app's settings inside a request (tests override them there), else the environment's."""
+    from flask import current_app, has_app_context
+
+    if has_app_context() and "settings" in current_app.extensions:
+        return current_app.extensions["settings"]
+    return load()
 
 
 class UnsafeConfiguration(RuntimeError):

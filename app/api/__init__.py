@@ -48,7 +48,10 @@ def create():
 @bp.get("/runs/<int:run_id>")
 def show(run_id: int):
     run = runs.get(run_id, _settings())
-    return jsonify(serialize.run(run, progress=runs.progress(run_id, _settings()), detail=True))
+    doc = serialize.run(run, progress=runs.progress(run_id, _settings()), detail=True)
+    if request.args.get("input") in ("0", "false"):
+        doc.pop("input")  # a polling client has its model already; it can be megabytes
+    return jsonify(doc)
 
 
 @bp.get("/runs/<int:run_id>/log")

@@ -167,7 +167,15 @@ def document(settings: Settings) -> dict:
                 "get": {
                     "summary": "A run with its progress points and, when done, its result",
                     "operationId": "getRun",
-                    "parameters": [RUN_ID],
+                    "parameters": [
+                        RUN_ID,
+                        {
+                            "name": "input",
+                            "in": "query",
+                            "description": "0 leaves the (possibly large) input out, e.g. when polling",
+                            "schema": {"type": "string", "enum": ["0", "1", "false", "true"], "default": "1"},
+                        },
+                    ],
                     "responses": _signed_in(
                         {"200": _json("RunDetail", "The run"), "404": _error("No such run of yours")}
                     ),

@@ -200,6 +200,9 @@ class ProblemType:
     # and the files a finished run offers besides its input and result JSON.
     page_context: Callable[[dict, dict, Mapping[str, str]], dict] | None = None
     exports: Sequence[Export] = ()
+    # "Solve again" from a finished run: (input, result) -> the input to submit, e.g. with the run's
+    # solution as hints. None: the same input again.
+    resubmit: Callable[[dict, dict], dict] | None = None
 
     def breakdown(self, check: Check) -> list[dict]:
         """Objective per rule, with every penalty paid (who, when, cost)."""

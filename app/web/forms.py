@@ -147,5 +147,17 @@ def again(run: Run, time_limit: str) -> dict[str, Any]:
     except ValueError:
         raise InputError([{"path": "time_limit", "message": "enter a number of seconds, e.g. 60"}]) from None
     name = run.name if run.name.endswith("(again)") else f"{run.name} (again)"
-    return {"problem_type": run.problem_type, "name": name[:200], "input": run.input, "format": "json",
+    return {"problem_type": run.problem_type, "name": name[:200], "input": again_input(run), "format": "json",
             "time_limit": limit, "priority": run.priority, "seed": int((run.stats or {}).get("seed", 0))}
+
+
+def again_input(run: Run) -> dict[str, Any]:
+    """The input to solve again: the problem type's `resubmit` (e.g. this run's solution as hints), else
+    the same input."""
+    try:
+        resubmit = problems.get(run.problem_type).resubmit
+    except KeyError:  # a type no longer installed: the submission says so
+        resubmit = None
+    if resubmit and (run.result or {}).get("solution"):
+        return resubmit(run.input, run.result)
+    return run.input
