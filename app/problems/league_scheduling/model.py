@@ -1,0 +1,107 @@
+"""Stage 2, the date model: which date each game is played on and which team is at home.
+
+Variables exist only for (game, date, home side) where both teams are free and the date has slots:
+about 630 games x 20 dates x 2 sides = 25k Booleans for the 200-team demo, against the ~955k of one
+Boolean per (day, ordered team pair). Fields and kick-offs are left to stage 3 (`slots.py`): once the
+dates are fixed the venues of different dates no longer interact, and the date model only has to keep
+each date within its slot count and each home venue within its own (the home-venue penalty).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from ortools.sat.python import cp_model
+
+from app.problems.base import ValueOf
+from app.problems.league_scheduling import rules
+from app.problems.league_scheduling.games import Game, choose
+from app.problems.league_scheduling.schema import Input
+from app.problems.league_scheduling.season import Calendar
+
+Plan = dict[int, tuple[int, int]]  # game index -> (date index, side: 0 = team a at home, 1 = team b)
+
+
+@dataclass
+class DateVars:
+    inp: Input
+    cal: Calendar
+    games: list[Game]
+    x: dict[tuple[int, int, int], cp_model.IntVar] = field(default_factory=dict)  # (game, date, side)
+    by_game: dict[int, list[cp_model.IntVar]] = field(default_factory=lambda: defaultdict(list))
+    placed: list[cp_model.IntVar] = field(default_factory=list)
+    by_team_date: dict[str, dict[int, list[cp_model.IntVar]]] = field(default_factory=dict)
+    by_team_home: dict[str, dict[int, tuple[list, list]]] = field(default_factory=dict)
+    # Auxiliary variables and how to compute each from the others' values (for complete hints).
+    derived: list[tuple[cp_model.IntVar, Callable[[ValueOf], int]]] = field(default_factory=list)
+    terms: list[rules.PenaltyTerm] = field(default_factory=list)
+    _options: dict[int, list] = field(default_factory=lambda: defaultdict(list))
+
+    def options(self, g: int) -> list[tuple[tuple[int, int, int], cp_model.IntVar]]:
+        return self._options[g]
+
+    def day_of(self, g: int) -> cp_model.LinearExprT:
+        """The date index of game g (0 when unplaced)."""
+        return sum(j * x for (_, j, _), x in self._options[g])
+
+
+def candidates(cal: Calendar, game: Game) -> list[tuple[int, int]]:
+    """(date index, side) pairs game can take: both teams free, fixed date and home side if given."""
+    sides = [0, 1]
+    dates = range(len(cal.dates))
+    if game.fixed is not None:
+        sides = [0 if game.fixed.home == game.a else 1]
+        j = cal.index.get(game.fixed.date)
+        dates = [j] if j is not None else []
+    return [
+        (j, s) for j in dates for s in sides if cal.team_free(game.a, cal.dates[j]) and cal.team_free(game.b, cal.dates[j])
+    ]
+
+
+def build(inp: Input, games: list[Game] | None = None) -> tuple[cp_model.CpModel, DateVars]:
+    """The date model of `inp` (choosing the pairings first when `games` is not given)."""
+    cal = Calendar(inp)
+    games = choose(inp, cal) if games is None else games
+    model = cp_model.CpModel()
+    model.name = "league_dates"
+    v = DateVars(inp, cal, games)
+    v.by_team_date = {t.id: defaultdict(list) for t in inp.teams()}
+    v.by_team_home = {t.id: defaultdict(lambda: ([], [])) for t in inp.teams()}
+    for g, game in enumerate(games):
+        for j, s in candidates(cal, game):
+            x = model.new_bool_var(f"{game.id}_d{j}_s{s}")
+            v.x[g, j, s] = x
+            v.by_game[g].append(x)
+            v._options[g].append(((g, j, s), x))
+            home, away = (game.a, game.b) if s == 0 else (game.b, game.a)
+            v.by_team_date[home][j].append(x)
+            v.by_team_date[away][j].append(x)
+            v.by_team_home[home][j][0].append(x)
+            v.by_team_home[away][j][1].append(x)
+        placed = model.new_bool_var(f"{game.id}_placed")
+        v.placed.append(placed)
+        v.derived.append((placed, lambda value, g=g: sum(value(x) for x in v.by_game[g])))
+    for add_hard_rule in rules.HARD:
+        add_hard_rule(model, v)
+    for add_soft_rule in rules.SOFT:
+        v.terms += add_soft_rule(model, v)
+    model.minimize(cp_model.LinearExpr.weighted_sum([e for _, e, _ in v.terms], [w for _, _, w in v.terms]))
+    return model, v
+
+
+def plan_of(v: DateVars, value: ValueOf) -> Plan:
+    """The dates and home sides in a solution of the date model."""
+    return {g: (j, s) for (g, j, s), x in v.x.items() if value(x)}
+
+
+def hint_plan(model: cp_model.CpModel, v: DateVars, plan: Plan) -> None:
+    """Hint every variable from `plan` (x values, then each auxiliary computed from them)."""
+    chosen = {(g, j, s) for g, (j, s) in plan.items()}
+    values: dict[int, int] = {}
+    for key, x in v.x.items():
+        values[x.index] = int(key in chosen)
+        model.add_hint(x, values[x.index])
+    for var, compute in v.derived:  # in creation order: each reads only variables made before it
+        values[var.index] = compute(lambda e: values[e.index])
+        model.add_hint(var, values[var.index])
