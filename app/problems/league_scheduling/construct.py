@@ -29,7 +29,10 @@ class _Teams:
         if any(abs((dates[k] - dates[j]).days) <= rest for k in mine):
             return False
         week = self.cal.week(dates[j])
-        if rules.max_games_per_week.on and sum(self.cal.week(dates[k]) == week for k in mine) >= rules.max_games_per_week.value:
+        if (
+            rules.max_games_per_week.on
+            and sum(self.cal.week(dates[k]) == week for k in mine) >= rules.max_games_per_week.value
+        ):
             return False
         if rules.max_consecutive_home_away.on:
             both = {**mine, j: side}
@@ -75,7 +78,11 @@ def greedy_plan(cal: Calendar, games: list[Game]) -> Plan:
             if not (teams.can_play(home, j, "H") and teams.can_play(away, j, "A")):
                 continue
             venue = cal.team_venue[home]
-            key = (j, venue is not None and venue_room[venue, j] <= 0, teams.home_minus_away[home] - teams.home_minus_away[away])
+            key = (
+                j,
+                venue is not None and venue_room[venue, j] <= 0,
+                teams.home_minus_away[home] - teams.home_minus_away[away],
+            )
             if best is None or key < best[0]:
                 best = (key, j, s)
         if best is None:

@@ -8,8 +8,24 @@ from typing import Any
 
 from app.problems.league_scheduling.schema import Input, validate
 
-NAMES = ["Lions", "Tigers", "Bears", "Wolves", "Hawks", "Eagles", "Foxes", "Otters", "Badgers", "Ravens", "Sharks",
-         "Bulls", "Comets", "Rockets", "Stars", "Giants"]
+NAMES = [
+    "Lions",
+    "Tigers",
+    "Bears",
+    "Wolves",
+    "Hawks",
+    "Eagles",
+    "Foxes",
+    "Otters",
+    "Badgers",
+    "Ravens",
+    "Sharks",
+    "Bulls",
+    "Comets",
+    "Rockets",
+    "Stars",
+    "Giants",
+]
 
 
 def demo(size: str, seed: int = 1) -> Input:
@@ -88,7 +104,9 @@ def _medium(rnd: random.Random) -> dict[str, Any]:
 def _big(rnd: random.Random) -> dict[str, Any]:
     """25 divisions of 8 teams, 6-7 games each (~630 games), 40 venues with 4 kick-offs per weekend day."""
     start, weekends = _saturday(2027, 3, 1), 12
-    venues = _venues(rnd, 40, 1, {"sat": ["09:00", "11:00", "13:00", "15:00"], "sun": ["09:00", "11:00", "13:00", "15:00"]}, 80)
+    venues = _venues(
+        rnd, 40, 1, {"sat": ["09:00", "11:00", "13:00", "15:00"], "sun": ["09:00", "11:00", "13:00", "15:00"]}, 80
+    )
     divisions = []
     for d in range(25):
         teams = [
@@ -100,8 +118,14 @@ def _big(rnd: random.Random) -> dict[str, Any]:
             }
             for i in range(8)
         ]
-        divisions.append({"id": f"D{d + 1:02d}", "name": f"Division {d + 1}", "teams": teams,
-                          "games_per_team": 7 if d % 4 == 0 else 6})
+        divisions.append(
+            {
+                "id": f"D{d + 1:02d}",
+                "name": f"Division {d + 1}",
+                "teams": teams,
+                "games_per_team": 7 if d % 4 == 0 else 6,
+            }
+        )
     return {
         "name": "200 teams",
         "season": {"start": start.isoformat(), "end": (start + dt.timedelta(days=7 * weekends - 6)).isoformat()},

@@ -80,8 +80,8 @@ def _division_counts(inp, cal, forbidden, fixed_by_pair, solve) -> dict[tuple[st
             for a, b in itertools.combinations(sorted(t.id for t in div.teams), 2):
                 if (a, b) not in forbidden:
                     counts[a, b] = (div.id, div.round_robin)
-    if chosen:
-        counts.update(_chosen_pairs(inp, cal, chosen, forbidden, fixed_by_pair, solve))
+    for div in chosen:  # divisions are independent here: many tiny solves beat one bigger one
+        counts.update(_chosen_pairs(inp, cal, [div], forbidden, fixed_by_pair, solve))
     return counts
 
 

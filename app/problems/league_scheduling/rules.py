@@ -24,11 +24,9 @@ PenaltyTerm = tuple[str, cp_model.LinearExprT, int]
 
 def add_each_game_once(model: cp_model.CpModel, v: DateVars) -> None:
     """Every game is played at most once: on one date, with one team at home."""
-    for g, options in v.by_game.items():
-        if options:
-            model.add(v.placed[g] == sum(options))
-        else:
-            model.add(v.placed[g] == 0)
+    for g in range(len(v.games)):
+        if v.is_free(g):
+            model.add(v.placed[g] == sum(v.by_game.get(g, [])))
 
 
 def add_rest_days(model: cp_model.CpModel, v: DateVars) -> None:
@@ -39,8 +37,11 @@ def add_rest_days(model: cp_model.CpModel, v: DateVars) -> None:
     for team, per_date in v.by_team_date.items():
         for i, day in enumerate(dates):
             window = [x for j in range(i, len(dates)) if (dates[j] - day).days <= rest for x in per_date.get(j, [])]
-            if len(window) > 1:
-                model.add_at_most_one(window)
+            if len(window) > 1 and _has_vars(window):
+                if all(isinstance(x, int) for x in window) or not any(isinstance(x, int) for x in window):
+                    model.add_at_most_one(window)
+                else:  # a game outside the neighbourhood occupies the window
+                    model.add(sum(window) <= 1)
 
 
 def add_games_per_week(model: cp_model.CpModel, v: DateVars) -> list[PenaltyTerm]:
@@ -55,7 +56,7 @@ def add_games_per_week(model: cp_model.CpModel, v: DateVars) -> list[PenaltyTerm
     for team, per_date in v.by_team_date.items():
         for week, days in weeks.items():
             played = [x for j in days for x in per_date.get(j, [])]
-            if len(played) <= rule.value:
+            if len(played) <= rule.value or not _has_vars(played):
                 continue
             if rule.hard:
                 model.add(sum(played) <= rule.value)
@@ -72,8 +73,12 @@ def add_date_capacity(model: cp_model.CpModel, v: DateVars) -> None:
     per_date: dict[int, list[cp_model.IntVar]] = defaultdict(list)
     for (_, j, _), x in v.x.items():
         per_date[j].append(x)
+    used = defaultdict(int)
+    for where in v.fixed.values():
+        if where is not None:
+            used[where[0]] += 1
     for j, xs in per_date.items():
-        cap = v.cal.capacity(v.cal.dates[j])
+        cap = v.cal.capacity(v.cal.dates[j]) - used[j]
         if len(xs) > cap:
             model.add(sum(xs) <= cap)
 
@@ -84,11 +89,12 @@ def add_home_split(model: cp_model.CpModel, v: DateVars) -> None:
     for g, game in enumerate(v.games):
         by_pair[game.a, game.b].append(g)
     for games in by_pair.values():
-        if len(games) < 2:
+        if len(games) < 2 or not any(v.is_free(g) for g in games):
             continue
         share = -(-len(games) // 2)
         for side in (0, 1):
-            model.add(sum(x for g in games for (_, _, s), x in v.options(g) if s == side) <= share)
+            done = sum(1 for g in games if v.fixed.get(g) and v.fixed[g][1] == side)
+            model.add(sum(x for g in games for (_, _, s), x in v.options(g) if s == side) + done <= share)
 
 
 def add_consecutive_home_away(model: cp_model.CpModel, v: DateVars) -> None:
@@ -112,11 +118,14 @@ def add_consecutive_home_away(model: cp_model.CpModel, v: DateVars) -> None:
             home, away = per_date.get(j, ([], []))
             if not home and not away:
                 continue
+            if not _has_vars(home + away):
+                seq.append(1 if home else 2)
+                continue
             day = model.new_int_var(0, 2, f"ha_{team}_{j}")
             model.add(day == sum(home) + 2 * sum(away))
             v.derived.append((day, lambda value, h=home, a=away: sum(map(value, h)) + 2 * sum(map(value, a))))
             seq.append(day)
-        if len(seq) > n:
+        if len(seq) > n and _has_vars(seq):
             model.add_automaton(seq, 0, list(range(2 * n + 1)), transitions)
 
 
@@ -130,6 +139,8 @@ def add_no_early_repeats(model: cp_model.CpModel, v: DateVars) -> None:
             levels[game.division][game.meeting].append(g)
     last = len(v.cal.dates) - 1
     for division, by_meeting in levels.items():
+        if not any(v.is_free(g) for gs in by_meeting.values() for g in gs):
+            continue
         for m in range(1, max(by_meeting) + 1):
             # Every meeting m-1 is played on or before `split`, every meeting m after it.
             split = model.new_int_var(-1, last, f"split_{division}_{m}")
@@ -138,11 +149,20 @@ def add_no_early_repeats(model: cp_model.CpModel, v: DateVars) -> None:
             for g in by_meeting.get(m - 1, []):
                 model.add(v.day_of(g) <= split)
             for g in by_meeting.get(m, []):
-                model.add(v.day_of(g) >= split + 1).only_enforce_if(v.placed[g])
+                if v.is_free(g):
+                    model.add(v.day_of(g) >= split + 1).only_enforce_if(v.placed[g])
+                elif v.placed[g]:
+                    model.add(v.day_of(g) >= split + 1)
 
 
 def _day(v: DateVars, g: int, value) -> int:
+    if not v.is_free(g):
+        return v.day_of(g)
     return sum(j * value(x) for (_, j, _), x in v.options(g))
+
+
+def _has_vars(xs: list) -> bool:
+    return any(not isinstance(x, int) for x in xs)
 
 
 # --- soft rules -----------------------------------------------------------------------------------
@@ -151,7 +171,7 @@ def _day(v: DateVars, g: int, value) -> int:
 def add_unplaced(model: cp_model.CpModel, v: DateVars) -> list[PenaltyTerm]:
     """Every game gets a date (a game left out costs a lot)."""
     rule = v.inp.rules.unplaced
-    return [("unplaced", v.placed[g].Not(), rule.weight) for g in range(len(v.games))]
+    return [("unplaced", v.placed[g].Not(), rule.weight) for g in range(len(v.games)) if v.is_free(g)]
 
 
 def add_home_away_balance(model: cp_model.CpModel, v: DateVars) -> list[PenaltyTerm]:
@@ -163,6 +183,8 @@ def add_home_away_balance(model: cp_model.CpModel, v: DateVars) -> list[PenaltyT
     for team, per_date in v.by_team_home.items():
         home = [x for h, _ in per_date.values() for x in h]
         away = [x for _, a in per_date.values() for x in a]
+        if not _has_vars(home + away):
+            continue
         diff = sum(home) - sum(away)
         dev = model.new_int_var(0, len(home) + len(away), f"imbalance_{team}")
         model.add(dev >= diff - 1)
@@ -186,7 +208,7 @@ def add_home_venue(model: cp_model.CpModel, v: DateVars) -> list[PenaltyTerm]:
     terms: list[PenaltyTerm] = []
     for (venue, j), xs in demand.items():
         cap = v.cal.capacity(v.cal.dates[j], venue)
-        if len(xs) > cap:
+        if len(xs) > cap and _has_vars(xs):
             over = model.new_int_var(0, len(xs), f"overflow_{venue}_{j}")
             model.add(over >= sum(xs) - cap)
             v.derived.append((over, lambda value, xs=xs, cap=cap: max(0, sum(map(value, xs)) - cap)))

@@ -247,8 +247,11 @@ def _check_venue(add, inp: Input, where: str, venue: Venue) -> None:
         minutes = sorted(_minutes(t) for t in times)
         for a, b in zip(minutes, minutes[1:], strict=False):
             if b - a < inp.game_minutes:
-                add(f"{where}.kickoffs.{day}", f"kick-offs {a // 60:02d}:{a % 60:02d} and {b // 60:02d}:{b % 60:02d}"
-                    f" are closer than a game ({inp.game_minutes} min)")
+                add(
+                    f"{where}.kickoffs.{day}",
+                    f"kick-offs {a // 60:02d}:{a % 60:02d} and {b // 60:02d}:{b % 60:02d}"
+                    f" are closer than a game ({inp.game_minutes} min)",
+                )
         if len(set(times)) != len(times):
             add(f"{where}.kickoffs.{day}", "repeated kick-off time")
 

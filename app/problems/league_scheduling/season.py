@@ -46,9 +46,7 @@ class Calendar:
         s = self.inp.season
         off = set(s.blackout_dates)
         days = (s.start + dt.timedelta(days=i) for i in range((s.end - s.start).days + 1))
-        return [
-            d for d in days if WEEKDAYS[d.weekday()] in s.weekdays and d not in off and self.slots_on(d)
-        ]
+        return [d for d in days if WEEKDAYS[d.weekday()] in s.weekdays and d not in off and self.slots_on(d)]
 
     @cached_property
     def index(self) -> dict[dt.date, int]:

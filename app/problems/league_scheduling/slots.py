@@ -42,8 +42,11 @@ def fixed_slot(slots: list[Slot], game: Game) -> list[Slot]:
     if f is None or f.venue is None:
         return slots
     return [
-        s for s in slots
-        if s.venue == f.venue and (f.field is None or s.field == f.field) and (f.kickoff is None or s.kickoff == f.kickoff)
+        s
+        for s in slots
+        if s.venue == f.venue
+        and (f.field is None or s.field == f.field)
+        and (f.kickoff is None or s.kickoff == f.kickoff)
     ]
 
 

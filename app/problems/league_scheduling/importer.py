@@ -1,0 +1,5 @@
+"""Placeholder (CSV importer follows)."""
+
+
+def import_csv(text: str):
+    raise NotImplementedError
