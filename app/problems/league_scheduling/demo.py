@@ -70,7 +70,7 @@ def _small(rnd: random.Random) -> dict[str, Any]:
 
 
 def _medium(rnd: random.Random) -> dict[str, Any]:
-    start, weekends = _saturday(2027, 3, 1), 14
+    start, weekends = _saturday(2027, 3, 1), 16
     venues = _venues(rnd, 8, 2, {"sat": ["09:00", "11:00", "13:00"], "sun": ["10:00", "12:00"]}, 40)
     divisions = []
     for d in range(4):

@@ -34,7 +34,7 @@ def add_rest_days(model: cp_model.CpModel, v: DateVars) -> None:
     rule = v.inp.rules.min_rest_days
     rest = rule.value if rule.on else 0
     dates = v.cal.dates
-    for team, per_date in v.by_team_date.items():
+    for per_date in v.by_team_date.values():
         for i, day in enumerate(dates):
             window = [x for j in range(i, len(dates)) if (dates[j] - day).days <= rest for x in per_date.get(j, [])]
             if len(window) > 1 and _has_vars(window):
