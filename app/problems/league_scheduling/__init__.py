@@ -16,7 +16,7 @@ from app.problems.league_scheduling import model, slots
 from app.problems.league_scheduling.check import check
 from app.problems.league_scheduling.demo import demo
 from app.problems.league_scheduling.importer import import_csv
-from app.problems.league_scheduling.pages import games_csv, league_ics, page_context
+from app.problems.league_scheduling.pages import games_csv, league_ics, page_context, teams_zip
 from app.problems.league_scheduling.schema import Input, validate
 from app.problems.league_scheduling.search import search
 from app.problems.league_scheduling.season import Calendar
@@ -79,6 +79,7 @@ PROBLEM = register(
         exports=[
             Export("games.csv", "Games (CSV)", "text/csv", games_csv),
             Export("league.ics", "League calendar (.ics)", "text/calendar", league_ics),
+            Export("teams-ics.zip", "A calendar per team (.ics, zipped)", "application/zip", teams_zip),
         ],
     )
 )

@@ -119,9 +119,8 @@ def _slots(cal: Calendar, placed: list[dict]) -> list[str]:
         if key not in open_slots:
             out.append(f"game {g['id']}: {g['venue']} field {g['field']} has no kick-off at {g['kickoff']} on {day}")
         if (day, *key) in used:
-            out.append(
-                f"games {used[day, *key]} and {g['id']} share {g['venue']} field {g['field']} at {g['kickoff']} on {day}"
-            )
+            where = f"{g['venue']} field {g['field']} at {g['kickoff']} on {day}"
+            out.append(f"games {used[day, *key]} and {g['id']} share {where}")
         used[day, *key] = g["id"]
     return out
 
