@@ -300,7 +300,7 @@ def _team_penalties(inp: Input, cal: Calendar, by_team: dict[str, list[dict]]) -
                             r.fair_kickoffs.weight * (n - limit),
                             team,
                             when="season",
-                            detail=f"{n} of {len(games)} games in the day's {which}est slot (max {limit})",
+                            detail=f"{n} of {len(games)} games at the day's {'first' if which == 'early' else 'last'} kick-off (max {limit})",
                         )
                     )
     return out

@@ -27,8 +27,10 @@ def _games(result: dict) -> list[dict]:
 def page_context(inp: dict, result: dict, query: Mapping[str, str]) -> dict:
     """Context for templates/problems/league_scheduling/_result.html."""
     games = _games(result)
-    divisions = [{"id": d["id"], "name": d.get("name") or d["id"], "teams": [t["id"] for t in d["teams"]]}
-                 for d in inp["divisions"]]
+    divisions = [
+        {"id": d["id"], "name": d.get("name") or d["id"], "teams": [t["id"] for t in d["teams"]]}
+        for d in inp["divisions"]
+    ]
     division_of = {t: d["id"] for d in divisions for t in d["teams"]}
     dates = sorted({g["date"] for g in games if g["date"]})
     division = _choice(query.get("division"), [d["id"] for d in divisions])
