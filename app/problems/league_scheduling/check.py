@@ -17,6 +17,7 @@ from app.problems.league_scheduling.reasons import why_unplaced
 from app.problems.league_scheduling.schema import Input
 from app.problems.league_scheduling.season import Calendar
 
+WHICH = {"early": "first", "late": "last"}
 GAME_KEYS = ("id", "home", "away", "date", "kickoff", "venue", "field")
 
 
@@ -300,7 +301,7 @@ def _team_penalties(inp: Input, cal: Calendar, by_team: dict[str, list[dict]]) -
                             r.fair_kickoffs.weight * (n - limit),
                             team,
                             when="season",
-                            detail=f"{n} of {len(games)} games at the day's {'first' if which == 'early' else 'last'} kick-off (max {limit})",
+                            detail=f"{n} of {len(games)} games at the day's {WHICH[which]} kick-off (max {limit})",
                         )
                     )
     return out
