@@ -103,30 +103,31 @@ def add_consecutive_home_away(model: cp_model.CpModel, v: DateVars) -> None:
     if not rule.on:
         return
     n = max(1, rule.value)
-    # States 0 (start), 1..n (home run of that length), n+1..2n (away run); value 0 = no game that day.
-    transitions = [(s, 0, s) for s in range(2 * n + 1)]
-    for s in range(2 * n + 1):
-        home_run = s if 1 <= s <= n else 0
-        away_run = s - n if s > n else 0
-        if home_run < n:
-            transitions.append((s, 1, home_run + 1))
-        if away_run < n:
-            transitions.append((s, 2, n + away_run + 1))
+    # run[j] >= the length of the current home (away) run after date j, capped at n: it grows by one
+    # with a home game, holds on a free date and may drop to 0 after an away game. Linear, so the LP
+    # sees it; an automaton said the same but cost seconds of presolve and a useless bound.
     for team, per_date in v.by_team_home.items():
-        seq = []
-        for j in range(len(v.cal.dates)):
-            home, away = per_date.get(j, ([], []))
-            if not home and not away:
-                continue
-            if not _has_vars(home + away):
-                seq.append(1 if home else 2)
-                continue
-            day = model.new_int_var(0, 2, f"ha_{team}_{j}")
-            model.add(day == sum(home) + 2 * sum(away))
-            v.derived.append((day, lambda value, h=home, a=away: sum(map(value, h)) + 2 * sum(map(value, a))))
-            seq.append(day)
-        if len(seq) > n and _has_vars(seq):
-            model.add_automaton(seq, 0, list(range(2 * n + 1)), transitions)
+        days = sorted(per_date)
+        games = [x for j in days for x in per_date[j][0] + per_date[j][1]]
+        if len(games) <= n or not _has_vars(games):
+            continue
+        for mine, other, kind in ((0, 1, "home"), (1, 0, "away")):
+            before: cp_model.IntVar | int = 0
+            for j in days:
+                same, flip = sum(per_date[j][mine]), sum(per_date[j][other])
+                run = model.new_int_var(0, n, f"{kind}_run_{team}_{j}")
+                model.add(run >= before + same - n * flip)
+                v.derived.append((run, _run_value(before, per_date[j][mine], per_date[j][other])))
+                before = run
+
+
+def _run_value(before, same: list, flip: list):
+    def value_of(value) -> int:
+        if sum(map(value, flip)):
+            return 0
+        return value(before) + sum(map(value, same))
+
+    return value_of
 
 
 def add_no_early_repeats(model: cp_model.CpModel, v: DateVars) -> None:
