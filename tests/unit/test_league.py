@@ -120,6 +120,41 @@ def test_double_round_robin_alternates_hosts_and_repeats_only_after_every_pairin
     assert all((b, a) in hosts for a, b in hosts)
 
 
+def weekend(**rules) -> dict:
+    """Two teams, one weekend (Saturday and Sunday, one kick-off each), a double round robin."""
+    payload = league(teams=2, weekends=1, division={"round_robin": 2}, rules=rules)
+    payload["season"]["weekdays"] = ["sat", "sun"]
+    payload["season"]["end"] = "2027-04-04"
+    payload["venues"][0]["kickoffs"] = {"sat": ["10:00"], "sun": ["10:00"]}
+    return payload
+
+
+def test_rest_days_keep_a_team_from_playing_saturday_and_sunday():
+    solution, result = solve(weekend(max_games_per_week={"value": 2}))
+    assert len(placed(solution)) == 1 and result.objective == 1000
+
+
+def test_without_rest_days_both_legs_fit_one_weekend():
+    solution, result = solve(weekend(min_rest_days={"value": 0}, max_games_per_week={"value": 2}))
+    assert len(placed(solution)) == 2 and result.objective == 0
+
+
+def test_a_soft_weekly_limit_costs_its_weight_instead_of_a_game():
+    rules = {"min_rest_days": {"value": 0}, "max_games_per_week": {"value": 1, "hard": False, "weight": 7}}
+    solution, result = solve(weekend(**rules))
+    assert len(placed(solution)) == 2 and result.objective == 14  # each team is one game over
+    assert [(p.rule, p.who) for p in result.penalties] == [("max_games_per_week", "T1"), ("max_games_per_week", "T2")]
+
+
+def test_at_most_one_home_game_in_a_row_means_alternating():
+    payload = league(
+        teams=2, weekends=4, division={"round_robin": 4}, rules={"max_consecutive_home_away": {"value": 1}}
+    )
+    solution, _ = solve(payload)
+    hosts = [g["home"] for g in sorted(placed(solution), key=lambda g: g["date"])]
+    assert len(hosts) == 4 and all(a != b for a, b in zip(hosts, hosts[1:], strict=False))
+
+
 def test_games_per_team_with_an_odd_total_gives_one_bye():
     solution, _ = solve(league(teams=5, weekends=4, division={"round_robin": None, "games_per_team": 3}))
     assert len(solution["games"]) == 7  # 5 x 3 / 2, rounded down
