@@ -15,7 +15,6 @@ from app.problems.base import Export, ProblemType, Rule
 from app.problems.league_scheduling import model, slots
 from app.problems.league_scheduling.check import check
 from app.problems.league_scheduling.demo import demo
-from app.problems.league_scheduling.importer import import_csv
 from app.problems.league_scheduling.pages import games_csv, league_ics, page_context, teams_zip
 from app.problems.league_scheduling.schema import Input, validate
 from app.problems.league_scheduling.search import search
@@ -65,7 +64,9 @@ PROBLEM = register(
         "at which venue, field and kick-off, within blackouts and rest rules, fair on home games and kick-offs.",
         input_model=Input,
         validate=validate,
-        importers={"csv": import_csv},
+        # No CSV importer: a season needs dates, venues with kick-offs and teams with blackouts, which
+        # one flat CSV cannot carry without inventing a multi-table dialect; the JSON is the format.
+        importers={},
         demos={name: partial(demo, name) for name in ("small", "medium", "200_teams")},
         build=lambda inp: model.build(inp),
         extract=extract,
@@ -84,4 +85,4 @@ PROBLEM = register(
     )
 )
 
-__all__ = ["PROBLEM", "Input", "check", "demo", "extract", "hint", "import_csv", "search", "summary", "validate"]
+__all__ = ["PROBLEM", "Input", "check", "demo", "extract", "hint", "search", "summary", "validate"]

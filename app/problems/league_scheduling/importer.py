@@ -1,5 +1,0 @@
-"""Placeholder (CSV importer follows)."""
-
-
-def import_csv(text: str):
-    raise NotImplementedError
