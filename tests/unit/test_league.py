@@ -63,10 +63,12 @@ def test_errors_name_the_field():
     bad["season"]["blackout_dates"] = ["2026-01-01"]
     bad["fixed_games"] = [{"home": "T1", "away": "T9", "date": SAT}]
     bad["divisions"][0]["round_robin"] = None  # neither format given
+    bad["rules"] = {"min_rest_days": {"value": 1, "hard": False}}
     with pytest.raises(InputError) as exc:
         validate(bad)
     assert set(paths(exc)) == {
         "divisions[0]",
+        "rules.min_rest_days.hard",
         "divisions[0].teams[1].venue",
         "venues[0].kickoffs.sat",
         "season.blackout_dates[0]",

@@ -218,6 +218,9 @@ def cross_check(inp: Input) -> list[dict[str, str]]:
                 add(f"{section}[{i}].teams", "a team cannot play itself")
     for i, game in enumerate(inp.fixed_games):
         _check_fixed(add, inp, f"fixed_games[{i}]", game, team_ids, venue_ids)
+    for rule in ("min_rest_days", "max_consecutive_home_away"):  # soft versions are not offered
+        if not getattr(inp.rules, rule).hard:
+            add(f"rules.{rule}.hard", "this rule is always hard (turn it off with on: false instead)")
     size = sum(len(d.teams) * 4 for d in inp.divisions) * ((s.end - s.start).days + 1)
     if size > MAX_GAME_DATES * 4:
         add("(root)", "too large: teams x season days is over the limit")
