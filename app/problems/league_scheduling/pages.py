@@ -49,6 +49,7 @@ def page_context(inp: dict, result: dict, query: Mapping[str, str]) -> dict:
             "grid": _team_grid(games, dates, teams),
             "venue_day": _venue_day(inp, games, date),
             "fixtures": _fixtures(games, team),
+            "venue_names": {v["id"]: v.get("name") or v["id"] for v in inp["venues"]},
             "unplaced": unplaced["items"][:UNPLACED_SHOWN],
             "unplaced_count": len(unplaced["items"]),
             "placed_count": sum(1 for g in games if g["date"]),
