@@ -191,6 +191,20 @@ def test_full_home_venue_moves_a_game_and_the_penalty_says_where():
     assert len(moved) == 3 and all("at V2, not V1" in p.detail for p in moved)
 
 
+def test_a_checkpoint_comes_back_as_the_same_plan(medium):
+    from app.problems.league_scheduling import games, model, slots
+    from app.problems.league_scheduling.season import Calendar
+
+    inp, solution = medium
+    cal = Calendar(inp)
+    season = games.from_schedule(inp, cal, solution)
+    plan = model.plan_from_solution(cal, season, solution)
+    again = slots.schedule(cal, season, plan, slots.greedy(cal, season, plan))
+    key = lambda g: (g["date"], g["home"], g["away"])  # noqa: E731
+    assert sorted(map(key, again["games"]), key=str) == sorted(map(key, solution["games"]), key=str)
+    assert model.plan_from_solution(cal, season, {"games": solution["games"][1:]}) == {}
+
+
 # --- the checker --------------------------------------------------------------------------------
 
 

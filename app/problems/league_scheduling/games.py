@@ -64,12 +64,43 @@ def choose(inp: Input, cal: Calendar, solve: Solve = plain_solve) -> list[Game]:
         if n < len(fixed):
             same = cal.division_of[key[0]] == cal.division_of[key[1]]
             counts[key] = (division or (cal.division_of[key[0]] if same else None), len(fixed))
+    return _games(counts, fixed_by_pair)
+
+
+def _games(counts: dict, fixed_by_pair: dict[tuple[str, str], list[FixedGame]]) -> list[Game]:
     games: list[Game] = []
     for (a, b), (division, n) in sorted(counts.items()):
         pinned = fixed_by_pair.get((a, b), [])
         for m in range(n):
             games.append(Game(f"g{len(games) + 1:04d}", division, a, b, m, pinned[m] if m < len(pinned) else None))
     return games
+
+
+def from_schedule(inp: Input, cal: Calendar, solution: dict | None) -> list[Game] | None:
+    """The games of a stored schedule (a checkpoint: already checked), so a resumed run keeps its pairings.
+
+    Stage 1 can pick other, equally good opponents on another attempt; the checkpoint's dates only fit
+    its own pairings.
+    """
+    rows = solution.get("games") if isinstance(solution, dict) else None
+    if not isinstance(rows, list) or not rows:
+        return None
+    cross = {pair_key(*p.teams) for p in inp.cross_division_games}
+    counts: dict[tuple[str, str], tuple[str | None, int]] = {}
+    for row in rows:
+        if (
+            not isinstance(row, dict)
+            or row.get("home") not in cal.division_of
+            or row.get("away") not in cal.division_of
+        ):
+            return None
+        key = pair_key(row["home"], row["away"])
+        same = cal.division_of[key[0]] == cal.division_of[key[1]] and key not in cross
+        counts[key] = (cal.division_of[key[0]] if same else None, counts.get(key, (None, 0))[1] + 1)
+    fixed_by_pair: dict[tuple[str, str], list[FixedGame]] = {}
+    for fixed in inp.fixed_games:
+        fixed_by_pair.setdefault(pair_key(fixed.home, fixed.away), []).append(fixed)
+    return _games(counts, fixed_by_pair)
 
 
 def _division_counts(inp, cal, forbidden, fixed_by_pair, solve) -> dict[tuple[str, str], tuple[str | None, int]]:

@@ -178,8 +178,16 @@ def plan_from_solution(cal: Calendar, games: list[Game], solution: dict | None) 
         return {}
     plan: Plan = {}
     for pair, gs in mine.items():
-        dated = sorted(by_pair[pair], key=lambda r: (r["date"] is None, r["date"] or ""))
-        for g, row in zip(gs, dated, strict=True):
+        rows = sorted(by_pair[pair], key=lambda r: (r["date"] is None, r["date"] or ""))
+        matched: list[tuple[int, dict]] = []
+        for g in gs:  # a fixed game takes the row on its date; the others follow in date order
+            f = games[g].fixed
+            row = f and next((r for r in rows if (r["home"], r["date"]) == (f.home, f.date.isoformat())), None)
+            if row:
+                rows.remove(row)
+                matched.append((g, row))
+        rest = [g for g in gs if g not in dict(matched)]
+        for g, row in matched + list(zip(rest, rows, strict=True)):
             j = cal.index.get(_date(row["date"]))
             if j is not None:
                 plan[g] = (j, 0 if row["home"] == games[g].a else 1)

@@ -33,7 +33,9 @@ def search(ctx: Any) -> str | None:
     inp = ctx.inp
     cal = Calendar(inp)
     try:
-        season_games = games.choose(inp, cal, solve=_stage_solver(ctx, PAIRING_SECONDS))
+        season_games = games.from_schedule(inp, cal, ctx.checkpoint) or games.choose(
+            inp, cal, solve=_stage_solver(ctx, PAIRING_SECONDS)
+        )
     except games.PairingsInfeasible:
         return "INFEASIBLE"
     if ctx.stopped():
@@ -50,7 +52,8 @@ def search(ctx: Any) -> str | None:
             break
         _improve_slots(ctx, state)
         rounds += 1
-        if not improved and rounds > 1:
+        # Give up on the dates only when a pass with the longest neighbourhood time found nothing.
+        if not improved and NEIGHBOURHOOD_SECONDS * rounds >= MAX_NEIGHBOURHOOD_SECONDS:
             _improve_slots(ctx, state, time_limit=ctx.remaining())  # dates have settled: slots get the rest
             break
     return None
@@ -68,7 +71,10 @@ class _State:
 
 def _stage_solver(ctx: Any, seconds: float) -> Callable:
     def solve(cp_model: Any, extract: Callable) -> dict | None:
-        result = ctx.solve(cp_model, extract, time_limit=min(seconds, ctx.remaining()), full=False, report=False)
+        # One worker: these models are tiny, and the same input then gets the same pairings.
+        result = ctx.solve(
+            cp_model, extract, time_limit=min(seconds, ctx.remaining()), threads=1, full=False, report=False
+        )
         return result.solution
 
     return solve
