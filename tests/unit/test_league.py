@@ -205,6 +205,19 @@ def test_a_checkpoint_comes_back_as_the_same_plan(medium):
     assert model.plan_from_solution(cal, season, {"games": solution["games"][1:]}) == {}
 
 
+def test_a_resumed_search_starts_from_its_checkpoint_and_never_loses_ground(medium):
+    inp, solution = medium
+    before = check(inp, solution).objective
+    t0 = time.monotonic()
+    ctx = Search(
+        PROBLEM, inp, threads=2, seed=1, deadline=t0 + 3, elapsed=lambda: time.monotonic() - t0, checkpoint=solution
+    )
+    assert ctx.report(solution)  # what the runner does before the strategy starts
+    PROBLEM.search(ctx)
+    best, objective = ctx.incumbent()
+    assert check(inp, best).ok and objective <= before
+
+
 # --- the checker --------------------------------------------------------------------------------
 
 
