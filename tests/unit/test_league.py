@@ -281,3 +281,14 @@ def test_csv_neutralises_formulas_and_ics_parses(medium):
     ctx = page_context(raw, result, {"division": "B", "date": "nope", "team": "B2"})["league"]
     assert ctx["division"] == "B" and ctx["team"] == "B2" and ctx["date"] == ctx["dates"][0]
     assert all(g["side"] in ("home", "away") for g in ctx["fixtures"] if g["date"])
+
+
+@pytest.mark.parametrize("name", ["small", "medium", "200_teams"])
+def test_the_estimate_bounds_the_whole_season_date_model(name):
+    from app.problems.league_scheduling import estimate, model
+
+    inp = PROBLEM.demos[name]()
+    built, _ = model.build(inp)
+    size = estimate(inp)
+    assert len(built.proto.variables) <= size["variables"] <= 1.5 * len(built.proto.variables)
+    assert len(built.proto.constraints) <= size["constraints"] <= 1.5 * len(built.proto.constraints)

@@ -33,8 +33,11 @@ def estimate(inp: Input) -> dict[str, int]:
         n = len(div.teams)
         n_games += n * (n - 1) // 2 * div.round_robin if div.round_robin else n * div.games_per_team // 2
     n_games += len(inp.cross_division_games) + len(inp.fixed_games)
-    dates = len(Calendar(inp).dates)
-    return {"variables": n_games * dates * 2, "constraints": len(inp.teams()) * dates * 3}
+    dates, teams = len(Calendar(inp).dates), len(inp.teams())
+    # (game, date, side) choices and each game's "placed"; per team and date two run counters; per team,
+    # week and venue a few penalty counters. Constraints: per team and date a rest window, two runs, a week.
+    variables = n_games * (dates * 2 + 1) + teams * (dates * 2 + 1) + len(inp.venues) * dates + teams * dates // 2
+    return {"variables": variables, "constraints": teams * dates * 4 + n_games * 3 + dates * 2}
 
 
 def extract(inp: Input, v: model.DateVars, value: Any) -> dict:
