@@ -31,6 +31,7 @@ def _load_builtin() -> None:
     # PROBLEM_MODULES (comma-separated dotted names) adds problem types from outside this package.
     # In this order on the pages: the first type's first demo is the home page's default.
     from app.problems import shift_scheduling  # noqa: F401, I001
+    from app.problems import league_scheduling  # noqa: F401, I001
     from app.problems import cpsat_model  # noqa: F401, I001
 
     for name in filter(None, os.environ.get("PROBLEM_MODULES", "").split(",")):
