@@ -29,7 +29,7 @@ def all_types() -> list[ProblemType]:
 def _load_builtin() -> None:
     # Imported lazily so `import app` stays cheap; the worker imports these eagerly instead.
     # PROBLEM_MODULES (comma-separated dotted names) adds problem types from outside this package.
-    from app.problems import shift_scheduling  # noqa: F401
+    from app.problems import round_robin, shift_scheduling  # noqa: F401
 
     for name in filter(None, os.environ.get("PROBLEM_MODULES", "").split(",")):
         importlib.import_module(name.strip())

@@ -95,7 +95,9 @@ def _round_robin_problems(inp: Input, games: list[tuple[int, int, int]]) -> list
     for (t, s), times in busy.items():
         if times > 1:
             problems.append(f"team {t} plays {times} games in slot {s}")
-    problems += [f"team {h} never hosts team {a}" for h in range(n) for a in range(n) if h != a and (h, a) not in played]
+    problems += [
+        f"team {h} never hosts team {a}" for h in range(n) for a in range(n) if h != a and (h, a) not in played
+    ]
     if inp.phased and not problems:
         first = {frozenset((h, a)) for h, a, s in games if s < n - 1}
         if len(first) != n * (n - 1) // 2:
@@ -264,3 +266,18 @@ def travel_penalties(inp: Input, tt: Timetable) -> list[Penalty]:
         if km := travel(inp, tt, t):
             out.append(Penalty("travel", km, who=inp.teams[t], detail=f"team {t} ({inp.teams[t]}) travels {km}"))
     return out
+
+
+def deviations(inp: Input, games: list) -> tuple[int, int]:
+    """(total deviation of HARD constraints, cost of SOFT ones plus travel) of a valid round robin."""
+    tt = Timetable(inp.n, inp.num_slots, [tuple(g) for g in games])
+    hard = soft = 0
+    for con in inp.constraints:
+        deviation = DEVIATIONS[con.constraint](con, tt)[0]
+        if con.type == "HARD":
+            hard += deviation
+        else:
+            soft += con.penalty * deviation
+    if inp.distances is not None:
+        soft += sum(travel(inp, tt, t) for t in range(inp.n))
+    return hard, soft

@@ -101,7 +101,13 @@ def build(inp: Input, *, relaxed: bool = False, soft: bool = True) -> tuple[cp_m
     """The model of `inp`: the round robin, every constraint class, and the objective."""
     model = cp_model.CpModel()
     n, num_slots = inp.n, inp.num_slots
-    x = {(h, a, s): model.new_bool_var(f"x{h}_{a}_{s}") for h in range(n) for a in range(n) if h != a for s in range(num_slots)}
+    x = {
+        (h, a, s): model.new_bool_var(f"x{h}_{a}_{s}")
+        for h in range(n)
+        for a in range(n)
+        if h != a
+        for s in range(num_slots)
+    }
     home = [[model.new_bool_var(f"home{t}_{s}") for s in range(num_slots)] for t in range(n)]
     b = Build(model, Vars(x, home), inp, relaxed, soft)
     add_round_robin(b)

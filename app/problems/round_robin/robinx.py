@@ -31,7 +31,8 @@ _ATTRS: dict[str, dict[str, str]] = {
 _TEAM_FIELDS = {"CA1": ("teams",), "BR1": ("teams",), "BR2": ("teams",), "FA2": ("teams",), "SE1": ("teams",)}
 _INTS = {"min", "max", "intp"}
 # Modes we model exactly as RobinX defines them; other values are refused by name.
-_FIXED_MODES = {"CA2": {"mode2": "GLOBAL"}, "CA3": {"mode2": "SLOTS"}, "BR1": {"mode1": "LEQ"}}
+# In a compact timetable every team plays in every slot, so CA3 windows of GAMES are windows of SLOTS.
+_FIXED_MODES = {"CA2": {"mode2": "GLOBAL"}, "CA3": {"mode2": ("SLOTS", "GAMES")}, "BR1": {"mode1": "LEQ"}}
 _FIXED_MODES |= {"BR2": {"homeMode": "HA", "mode2": "LEQ"}, "FA2": {"mode": "H"}, "SE1": {"mode1": "SLOTS"}}
 
 
@@ -69,7 +70,11 @@ def _payload(root: Element) -> dict[str, Any]:
     team_ids, groups = _teams(root)
     slot_ids, slot_groups = _slots(root)
     if len(slot_ids) != 2 * (len(team_ids) - 1):
-        raise _fail("Resources.Slots", f"{len(slot_ids)} slots for {len(team_ids)} teams; a compact double round robin has {2 * (len(team_ids) - 1)}")
+        raise _fail(
+            "Resources.Slots",
+            f"{len(slot_ids)} slots for {len(team_ids)} teams; "
+            f"a compact double round robin has {2 * (len(team_ids) - 1)}",
+        )
     index = {tid: k for k, tid in enumerate(team_ids)}
     slot_index = {sid: k for k, sid in enumerate(slot_ids)}
     names = [t.get("name") or f"Team {t.get('id')}" for t in root.iterfind("Resources/Teams/team")]
@@ -158,10 +163,15 @@ class _Refs:
 def _constraint(elem: Element, path: str, refs: _Refs) -> dict[str, Any]:
     cls = elem.tag
     for attr, expected in _FIXED_MODES.get(cls, {}).items():
-        got = elem.get(attr, expected)
-        if got != expected:
-            raise _fail(f"{path}.{attr}", f"{cls} with {attr}={got!r} is not supported (only {expected!r})")
-    out: dict[str, Any] = {"constraint": cls, "type": elem.get("type", "HARD"), "penalty": _int(elem, "penalty", path, 1)}
+        allowed = expected if isinstance(expected, tuple) else (expected,)
+        got = elem.get(attr, allowed[0])
+        if got not in allowed:
+            raise _fail(f"{path}.{attr}", f"{cls} with {attr}={got!r} is not supported (only {' or '.join(allowed)})")
+    out: dict[str, Any] = {
+        "constraint": cls,
+        "type": elem.get("type", "HARD"),
+        "penalty": _int(elem, "penalty", path, 1),
+    }
     for attr, field in _ATTRS[cls].items():
         if elem.get(attr) is not None:
             out[field] = _int(elem, attr, path) if attr in _INTS else elem.get(attr)
@@ -233,7 +243,9 @@ def export_solution(inp: Input, solution: dict, objective: int | None = None, in
     lines.append(f"<InstanceName>{escape(inp.name)}</InstanceName>")
     lines.append("<Contributor>SolveQueue</Contributor>")
     if objective is not None:
-        lines.append(f"<ObjectiveValue infeasibility={quoteattr(str(infeasibility))} objective={quoteattr(str(objective))}/>")
+        lines.append(
+            f"<ObjectiveValue infeasibility={quoteattr(str(infeasibility))} objective={quoteattr(str(objective))}/>"
+        )
     lines += ["</MetaData>", "<Games>"]
     for home, away, slot in sorted(solution["games"], key=lambda g: (g[2], g[0], g[1])):
         lines.append(f'<ScheduledMatch home="{home}" away="{away}" slot="{slot}"/>')

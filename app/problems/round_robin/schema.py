@@ -74,7 +74,7 @@ class CA3(_Constraint):
 
 
 class CA4(_Constraint):
-    """`teams1` together play at most `max` games of `mode1` against `teams2` over `slots` (GLOBAL) or in each (EVERY)."""
+    """`teams1` together play at most `max` games of `mode1` against `teams2`, in all `slots` or in each."""
 
     constraint: Literal["CA4"]
     teams1: list[Index] = Field(min_length=1)
@@ -194,5 +194,7 @@ def _constraint_errors(inp: Input, con: Any, path: str) -> list[dict[str, str]]:
             errors.append({"path": f"{path}.slots[{i}]", "message": f"no slot {slot} (slots 0..{inp.num_slots - 1})"})
     for i, meeting in enumerate(getattr(con, "meetings", None) or []):
         if meeting[0] == meeting[1] or max(meeting) >= inp.n:
-            errors.append({"path": f"{path}.meetings[{i}]", "message": f"not a game between two teams: {list(meeting)}"})
+            errors.append(
+                {"path": f"{path}.meetings[{i}]", "message": f"not a game between two teams: {list(meeting)}"}
+            )
     return errors
