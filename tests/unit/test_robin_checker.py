@@ -50,7 +50,7 @@ def test_a_soft_penalty_names_class_teams_and_slots():
         league({"constraint": "BR1", "teams": [1], "slots": ALL_SLOTS, "intp": 1, "penalty": 3}), {"games": GAMES}
     )
     [penalty] = result.penalties
-    assert (penalty.rule, penalty.cost, penalty.who, penalty.day) == ("BR1", 6, "teams 1", 1)
+    assert (penalty.rule, penalty.cost, penalty.who, penalty.when) == ("BR1", 6, "teams 1", "slots 1, 3, 4")
     assert "slots 1, 3, 4" in penalty.detail
 
 

@@ -53,9 +53,8 @@ def check(inp: Input, solution: Any) -> Check:
             result.violations.append(label)
         elif con.penalty:
             who = "teams " + ", ".join(map(str, teams)) if teams else None
-            result.penalties.append(
-                Penalty(con.constraint, con.penalty * deviation, who=who, day=slots[0] if slots else None, detail=label)
-            )
+            when = "slots " + ", ".join(map(str, slots)) if slots else None
+            result.penalties.append(Penalty(con.constraint, con.penalty * deviation, who=who, detail=label, when=when))
     if inp.distances is not None:
         result.penalties += travel_penalties(inp, tt)
     return result

@@ -20,6 +20,7 @@ from app.problems.round_robin.schema import validate
 @dataclass
 class Cell:
     opponent: str
+    short: str  # what the cell shows: the opponent's index, or its name when that is short
     home: bool
     brk: bool
     notes: list[str] = field(default_factory=list)  # constraints that charge for this game
@@ -47,11 +48,21 @@ def grid(inp_raw: dict, solution: dict) -> Grid:
     rows = []
     for t in range(inp.n):
         cells = [
-            Cell(inp.teams[tt.opp[t][s]], tt.home[t][s], tt.breaks(t, s) is not None, notes.get((t, s), []))
+            Cell(
+                inp.teams[tt.opp[t][s]],
+                _short(inp.teams, tt.opp[t][s]),
+                tt.home[t][s],
+                tt.breaks(t, s) is not None,
+                notes.get((t, s), []),
+            )
             for s in range(inp.num_slots)
         ]
         rows.append((inp.teams[t], cells, sum(c.brk for c in cells)))
     return Grid(list(range(inp.num_slots)), rows, sum(r[2] for r in rows), len(notes))
+
+
+def _short(teams: list[str], team: int) -> str:
+    return teams[team] if len(teams[team]) <= 3 else str(team)
 
 
 def page_context(inp: dict, result: dict, query: Mapping[str, str]) -> dict[str, Any]:

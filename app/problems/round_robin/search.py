@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,13 +26,15 @@ from ortools.sat.python import cp_model
 
 from app.problems.base import SearchContext
 from app.problems.round_robin.check import DEVIATIONS, Timetable, deviations
-from app.problems.round_robin.model import Vars, build
+from app.problems.round_robin.model import Vars, build, extract, hint
 from app.problems.round_robin.schema import Input
 
 Game = tuple[int, int, int]
 log = logging.getLogger(__name__)
 NEIGHBOURHOOD_SECONDS = 10.0  # wall-clock backstop of one sub-solve
 NEIGHBOURHOOD_DTIME = 1.5  # CP-SAT deterministic time of one sub-solve: short keeps the search moving
+SMALL_LEAGUE = 8  # teams; up to this the whole model is small enough to try to prove optimality
+LNS_SHARE = 0.4  # of a small league's time, spent on fix-and-optimise before the whole-model solve
 FOCUS = 0.7  # share of neighbourhoods seeded from a charged constraint
 KINDS = ("slots", "teams", "venues")
 
@@ -207,12 +210,13 @@ def make_feasible(ctx: SearchContext, inp: Input, games: list[Game], rng: random
     return current
 
 
-def improve(ctx: SearchContext, inp: Input, games: list[Game], rng: random.Random) -> None:
-    """Fix-and-optimise the objective from a feasible `games` until stopped; the runner keeps the best."""
+def improve(ctx: SearchContext, inp: Input, games: list[Game], rng: random.Random, seconds: float) -> list[Game]:
+    """Fix-and-optimise the objective from a feasible `games` for `seconds` (or until stopped)."""
     model, v = build(inp)
     moves = Moves(inp, rng, hard=False)
     current, value = list(games), deviations(inp, games)[1]
-    while not ctx.stopped():
+    until = time.monotonic() + seconds
+    while not ctx.stopped() and time.monotonic() < until and value > 0:
         kind, size, free = moves.pick(current)
         played = set(current)
         sub = neighbourhood(model, v, played, free)
@@ -225,6 +229,15 @@ def improve(ctx: SearchContext, inp: Input, games: list[Game], rng: random.Rando
         log.debug("opt %s %d: %s %.1fs -> %s (was %s)", kind, size, result.status, result.wall_time, new, value)
         if hard == 0 and new <= value:  # sideways moves too: they keep the search from stalling on plateaus
             current, value = candidate, new
+    return current
+
+
+def prove(ctx: SearchContext, inp: Input, games: list[Game]) -> str | None:
+    """One CP-SAT solve of the whole model from the incumbent: on a small league it can prove optimality."""
+    model, v = build(inp)
+    hint(model, v, inp, {"games": [list(g) for g in games]})
+    result = ctx.solve(model, lambda value: extract(inp, v, value), time_limit=ctx.remaining(), full=True)
+    return "OPTIMAL" if result.status == "OPTIMAL" else None
 
 
 def search(ctx: SearchContext) -> str | None:
@@ -240,8 +253,14 @@ def search(ctx: SearchContext) -> str | None:
         if games is None:
             return None
         ctx.report({"games": [list(g) for g in games]})
-    improve(ctx, inp, games, rng)
-    return None
+    small = inp.n <= SMALL_LEAGUE  # fix-and-optimise gets close fast, then the whole model can close the gap
+    games = improve(ctx, inp, games, rng, ctx.remaining() * (LNS_SHARE if small else 1.0))
+    if deviations(inp, games)[1] == 0:
+        return "OPTIMAL"  # nothing is charged: no timetable can cost less
+    if not small or ctx.stopped():
+        return None
+    best = ctx.incumbent()
+    return prove(ctx, inp, [tuple(g) for g in best[0]["games"]] if best else games)
 
 
 __all__ = ["circle_schedule", "search"]
