@@ -32,6 +32,7 @@ class Vars:
     hard_terms: list[cp_model.IntVar] = field(default_factory=list)  # deviations of relaxed HARD constraints
     travel: list[cp_model.IntVar] = field(default_factory=list)
     cum: dict[int, list[cp_model.IntVar]] = field(default_factory=dict)  # home games so far, per team
+    negated: dict[tuple[int, int, int], Any] = field(default_factory=dict)  # not x, made once for the search
 
 
 @dataclass

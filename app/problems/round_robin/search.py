@@ -33,6 +33,7 @@ Game = tuple[int, int, int]
 log = logging.getLogger(__name__)
 NEIGHBOURHOOD_SECONDS = 10.0  # wall-clock backstop of one sub-solve
 NEIGHBOURHOOD_DTIME = 1.5  # CP-SAT deterministic time of one sub-solve: short keeps the search moving
+DIRECT_SHARE, DIRECT_DTIME = 0.15, 10.0  # the first try on the HARD constraints alone: time share, work cap
 SMALL_LEAGUE = 8  # teams; up to this the whole model is small enough to try to prove optimality
 LNS_SHARE = 0.4  # of a small league's time, spent on fix-and-optimise before the whole-model solve
 FOCUS = 0.7  # share of neighbourhoods seeded from a charged constraint
@@ -124,16 +125,16 @@ def pick_free(
 def neighbourhood(model: cp_model.CpModel, v: Vars, games: set[Game], free: set[Game]) -> cp_model.CpModel:
     """A copy of `model` with every x outside `free` fixed to the incumbent, and the incumbent hinted."""
     sub = model.clone()
-    variables = sub.proto.variables
-    hint_vars, hint_values = [], []
+    if not v.negated:
+        v.negated = {key: ~var for key, var in v.x.items()}
+    fixed, hint_vars, hint_values = [], [], []
     for key, var in v.x.items():
-        value = int(key in games)
         if key in free:
             hint_vars.append(var.index)
-            hint_values.append(value)
-        else:  # a Boolean's domain is [lo, hi]
-            domain = variables[var.index].domain
-            domain[0] = domain[1] = value
+            hint_values.append(int(key in games))
+        else:  # one constraint for all: presolve fixes them at once (cheaper than editing each domain)
+            fixed.append(var if key in games else v.negated[key])
+    sub.add_bool_and(fixed)
     sub.proto.solution_hint.vars.extend(hint_vars)
     sub.proto.solution_hint.values.extend(hint_values)
     return sub
@@ -167,7 +168,10 @@ class Moves:
         return kind, size, pick_free(self.inp, games, kind, size, self.rng, spot)
 
     def adapt(self, kind: str, result: Any) -> None:
-        spent = result.solver.deterministic_time if result.solver else NEIGHBOURHOOD_DTIME
+        try:
+            spent = result.solver.deterministic_time
+        except (AttributeError, RuntimeError):  # the solve never started (stopped before it)
+            return
         self.sizes.adapt(kind, result.status, spent, NEIGHBOURHOOD_DTIME, *self.limits[kind])
 
 
@@ -175,6 +179,22 @@ def _sub_solve(ctx: SearchContext, sub, extract, report: bool):
     params = {"max_deterministic_time": NEIGHBOURHOOD_DTIME}  # the same work on a loaded machine
     limit = min(NEIGHBOURHOOD_SECONDS, ctx.remaining())
     return ctx.solve(sub, extract, time_limit=limit, params=params, full=False, report=report)
+
+
+def direct_feasible(ctx: SearchContext, inp: Input) -> list[Game] | None:
+    """A short CP-SAT run on the HARD constraints alone: on loosely constrained leagues it is the fastest way."""
+    model, v = build(inp, soft=False)
+    params = {"stop_after_first_solution": True, "max_deterministic_time": DIRECT_DTIME}
+    result = ctx.solve(
+        model,
+        lambda value: extract(inp, v, value),
+        time_limit=ctx.remaining() * DIRECT_SHARE,
+        params=params,
+        full=False,
+        report=False,
+    )
+    log.debug("direct: %s %.1fs", result.status, result.wall_time)
+    return [tuple(g) for g in result.solution["games"]] if result.solution else None
 
 
 def make_feasible(ctx: SearchContext, inp: Input, games: list[Game], rng: random.Random) -> list[Game] | None:
@@ -248,8 +268,7 @@ def search(ctx: SearchContext) -> str | None:
     if start is not None:
         games = [tuple(g) for g in start[0]["games"]]
     else:
-        games = circle_schedule(inp.n, inp.phased, rng)
-        games = make_feasible(ctx, inp, games, rng)
+        games = direct_feasible(ctx, inp) or make_feasible(ctx, inp, circle_schedule(inp.n, inp.phased, rng), rng)
         if games is None:
             return None
         ctx.report({"games": [list(g) for g in games]})
