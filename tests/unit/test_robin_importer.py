@@ -89,3 +89,32 @@ def test_a_traveling_tournament_reads_distances_and_its_hard_rules():
     assert inp.n == 4 and inp.distances[0][1] == 745 and not inp.phased
     assert [c.constraint for c in inp.constraints] == ["CA3", "CA3", "SE1"]
     assert inp.constraints[0].intp == 4 and inp.constraints[0].max == 3 and inp.constraints[2].min == 1
+
+
+def test_the_json_form_reports_each_problem_with_its_field_path():
+    from app.problems.round_robin.schema import validate
+
+    bad = {
+        "teams": ["A", "B", "C", "D"],
+        "constraints": [
+            {"constraint": "CA1", "type": "HARD", "teams": [0, 7], "slots": [9], "mode": "H", "max": 0},
+            {"constraint": "GA1", "type": "SOFT", "meetings": [[1, 1]], "slots": [0], "max": 0},
+            {"constraint": "BR1", "type": "MAYBE", "teams": [0], "slots": [0], "intp": 0},
+        ],
+        "distances": [[0, 1], [1, 0]],
+    }
+    with pytest.raises(InputError) as exc:
+        validate(bad)
+    assert [e["path"] for e in exc.value.errors] == ["constraints[2].BR1.type"]
+    del bad["constraints"][2]
+    with pytest.raises(InputError) as exc:
+        validate(bad)
+    assert [e["path"] for e in exc.value.errors] == [
+        "distances",
+        "constraints[0].teams[1]",
+        "constraints[0].slots[0]",
+        "constraints[1].meetings[0]",
+    ]
+    with pytest.raises(InputError) as exc:
+        validate({"teams": ["A", "B", "C"]})
+    assert exc.value.errors[0]["message"] == "a compact round robin needs an even number of teams, got 3"
