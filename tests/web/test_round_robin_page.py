@@ -37,3 +37,15 @@ def test_downloads_are_robinx_xml_and_csv(client, database_url):
     assert sorted(solution["games"]) == sorted(GAMES) and objective == 6
     lines = client.get(f"/runs/{run.id}/download/schedule.csv").get_data(as_text=True).splitlines()
     assert lines[:2] == ["slot,home,away,home_index,away_index", "0,A,B,0,1"] and len(lines) == 13
+
+
+def test_a_bad_robinx_file_over_the_api_is_a_422_naming_what_is_unsupported(client):
+    text = '<Instance><Resources><Teams><team id="0"/><team id="1"/></Teams><Slots><slot id="0"/><slot id="1"/>'
+    text += '</Slots></Resources><Constraints><X><CA9 type="HARD"/></X></Constraints></Instance>'
+    body = {"problem_type": "round_robin", "format": "robinx_xml", "input": text}
+    resp = client.post("/api/v1/runs", json=body)
+    assert resp.status_code == 422
+    [error] = resp.get_json()["errors"]
+    assert error["path"].endswith("Constraints.X.CA9") and "CA9 is not supported" in error["message"]
+    resp = client.post("/api/v1/runs", json={**body, "input": "<!DOCTYPE x [<!ENTITY a 'b'>]><Instance>&a;</Instance>"})
+    assert resp.status_code == 422 and "unsafe XML" in resp.get_json()["errors"][0]["message"]
