@@ -87,7 +87,7 @@ def league(n: int = 8, seed: int = 1) -> Input:
         }
     )
     cons.append(
-        {"constraint": "BR2", "type": "HARD", "teams": list(range(n)), "slots": list(range(slots)), "intp": 3 * n}
+        {"constraint": "BR2", "type": "HARD", "teams": list(range(n)), "slots": list(range(slots)), "intp": 5 * n}
     )
     cons.append(
         {

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 NEIGHBOURHOOD_SECONDS = 10.0  # wall-clock backstop of one sub-solve
 NEIGHBOURHOOD_DTIME = 1.5  # CP-SAT deterministic time of one sub-solve: short keeps the search moving
 DIRECT_SHARE, DIRECT_DTIME = 0.15, 10.0  # the first try on the HARD constraints alone: time share, work cap
+START_TRIES, START_SECONDS = 40, 1.5  # circle-method starts to pick the least broken from
 SMALL_LEAGUE = 8  # teams; up to this the whole model is small enough to try to prove optimality
 LNS_SHARE = 0.4  # of a small league's time, spent on fix-and-optimise before the whole-model solve
 FOCUS = 0.7  # share of neighbourhoods seeded from a charged constraint
@@ -54,6 +55,22 @@ def circle_schedule(n: int, phased: bool, rng: random.Random) -> list[Game]:
             games.append((labels[h], labels[a], r))
             games.append((labels[a], labels[h], r + n - 1))
     return games
+
+
+def best_circle(ctx: SearchContext, inp: Input, rng: random.Random) -> list[Game]:
+    """Of a few circle-method schedules (teams shuffled, venues maybe swapped), the one that breaks least."""
+    best, best_dev = None, None
+    until = time.monotonic() + START_SECONDS
+    for k in range(START_TRIES):
+        games = circle_schedule(inp.n, inp.phased, rng)
+        if k % 2:
+            games = [(a, h, s) for h, a, s in games]
+        dev = deviations(inp, games)[0]
+        if best_dev is None or dev < best_dev:
+            best, best_dev = games, dev
+        if ctx.stopped() or time.monotonic() > until:
+            break
+    return best
 
 
 @dataclass
@@ -268,7 +285,7 @@ def search(ctx: SearchContext) -> str | None:
     if start is not None:
         games = [tuple(g) for g in start[0]["games"]]
     else:
-        games = direct_feasible(ctx, inp) or make_feasible(ctx, inp, circle_schedule(inp.n, inp.phased, rng), rng)
+        games = direct_feasible(ctx, inp) or make_feasible(ctx, inp, best_circle(ctx, inp, rng), rng)
         if games is None:
             return None
         ctx.report({"games": [list(g) for g in games]})
