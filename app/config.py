@@ -48,8 +48,22 @@ class Settings:
     SOLVER_NICE: int = field(default_factory=lambda: _int("SOLVER_NICE", 10))
     # Seconds RQ waits past the time limit before its hard kill (the cooperative stop comes first).
     JOB_TIMEOUT_GRACE: int = field(default_factory=lambda: _int("JOB_TIMEOUT_GRACE", 60))
-    # How often a crashed solve is retried from its checkpoint before it is failed.
+    # How often the process solving a run may die (SIGKILL, OOM, lost host) before the run is failed.
+    # A clean shutdown (SIGTERM: a deploy, a restart) hands the run over and does not count.
     MAX_ATTEMPTS: int = field(default_factory=lambda: _int("MAX_ATTEMPTS", 3))
+    # An attempt holds a lease on its run, refreshed every LEASE_SECONDS / 3; only a run whose lease
+    # expired (its solving process is gone) is handed to another worker.
+    LEASE_SECONDS: float = field(default_factory=lambda: _float("LEASE_SECONDS", 10))
+    # Seconds between full reconciliations of the DB with Redis (one worker at a time), and between the
+    # cheap look for runs whose lease expired (every idle worker).
+    RECONCILE_INTERVAL: int = field(default_factory=lambda: _int("RECONCILE_INTERVAL", 60))
+    RECOVER_INTERVAL: float = field(default_factory=lambda: _float("RECOVER_INTERVAL", 3))
+    # Memory a work horse may use (MB, 0 = no limit): a model too big for it fails the run with that reason.
+    WORKER_MEMORY_LIMIT_MB: int = field(default_factory=lambda: _int("WORKER_MEMORY_LIMIT_MB", 4096))
+    # The largest model a submission may ask for, by the problem type's own estimate (0 = no limit).
+    MAX_MODEL_VARIABLES: int = field(default_factory=lambda: _int("MAX_MODEL_VARIABLES", 2_000_000))
+    MAX_MODEL_CONSTRAINTS: int = field(default_factory=lambda: _int("MAX_MODEL_CONSTRAINTS", 2_000_000))
+    MAX_MODEL_TERMS: int = field(default_factory=lambda: _int("MAX_MODEL_TERMS", 10_000_000))
     MAX_CONTENT_LENGTH: int = field(default_factory=lambda: _int("MAX_CONTENT_LENGTH", 5 * 1024 * 1024))
     # Seconds between progress writes to the DB while solving (the final state is always written).
     PROGRESS_INTERVAL: float = field(default_factory=lambda: _float("PROGRESS_INTERVAL", 0.5))

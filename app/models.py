@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 
@@ -33,6 +33,9 @@ PRIORITIES = ("high", "default", "low")
 
 
 class Run(SQLModel, table=True):
+    # Lists filter by status or type and sort newest first: (filter, id) serves both without a sort.
+    __table_args__ = (Index("ix_run_status_id", "status", "id"), Index("ix_run_problem_type_id", "problem_type", "id"))
+
     id: int | None = Field(default=None, primary_key=True)
     problem_type: str = Field(index=True, max_length=64)
     name: str = Field(default="", max_length=200)
@@ -59,8 +62,15 @@ class Run(SQLModel, table=True):
     finished_at: datetime | None = None
     cancel_requested_at: datetime | None = None
     error: str | None = None
-    attempt: int = 0
+    attempt: int = 0  # attempts started (progress points carry theirs)
     worker: str | None = Field(default=None, max_length=200)
+    # The attempt solving the run holds a lease: its owner (the work horse, as in `worker`) and until
+    # when. Another process may take the run only once the lease expired or was released (NULL owner).
+    lease_owner: str | None = Field(default=None, max_length=200)
+    lease_expires_at: datetime | None = None
+    # How often the process solving it died (a clean shutdown does not count), and how, last time.
+    lost: int = 0
+    lost_reason: str | None = Field(default=None, max_length=500)
 
     @property
     def job_id(self) -> str:

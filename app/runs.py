@@ -15,7 +15,7 @@ from sqlmodel import col, select
 
 from app import db, lifecycle, problems, queueing
 from app.config import Settings
-from app.models import PRIORITIES, ProgressPoint, Run, RunStatus, utcnow
+from app.models import ACTIVE, PRIORITIES, ProgressPoint, Run, RunStatus, utcnow
 from app.problems import InputError
 
 log = logging.getLogger(__name__)
@@ -75,9 +75,36 @@ def parse_submission(data: Any, settings: Settings) -> tuple[Submission, dict[st
     if sub.demo is not None:
         return sub, _demo_input(sub.problem_type, sub.demo)
     try:
-        return sub, problem.load(sub.input, sub.format).model_dump(mode="json")
+        inp = problem.load(sub.input, sub.format)
     except InputError as exc:
         raise InputError([{**e, "path": _under("input", e["path"])} for e in exc.errors]) from None
+    check_model_size(problem, inp, settings)
+    return sub, inp.model_dump(mode="json")
+
+
+def check_model_size(problem: problems.ProblemType, inp: BaseModel, settings: Settings) -> None:
+    """Refuse an input whose model, by the problem type's own estimate, exceeds a configured limit: it
+    would exhaust a worker's memory while being built, long after the submission was accepted."""
+    if problem.estimate is None:
+        return
+    size = problem.estimate(inp)
+    errors = []
+    for what, limit_name in LIMITS.items():
+        limit = getattr(settings, limit_name)
+        if limit and size.get(what, 0) > limit:
+            errors.append(
+                {
+                    "path": "input",
+                    "message": f"too large to solve here: its model would have about {size[what]:,} {what}; "
+                    f"the limit is {limit:,} ({limit_name})",
+                }
+            )
+    if errors:
+        raise InputError(errors)
+
+
+# Model-size keys a problem type's estimate may give, and the setting that limits each.
+LIMITS = {"variables": "MAX_MODEL_VARIABLES", "constraints": "MAX_MODEL_CONSTRAINTS", "terms": "MAX_MODEL_TERMS"}
 
 
 @lru_cache(maxsize=64)
@@ -123,7 +150,6 @@ def submit(data: Any, settings: Settings) -> Run:
             run.priority,
             run.time_limit,
             settings.JOB_TIMEOUT_GRACE,
-            settings.MAX_ATTEMPTS,
         )
     except RedisError:
         # The row is the truth: the reconciler enqueues queued runs whose job is missing.
@@ -160,9 +186,17 @@ def progress(run_id: int, settings: Settings) -> list[ProgressPoint]:
 
 
 def page(
-    settings: Settings, page: int = 1, per_page: int = 20, status: str | None = None, problem_type: str | None = None
+    settings: Settings,
+    page: int = 1,
+    per_page: int = 20,
+    status: str | None = None,
+    problem_type: str | None = None,
+    before: int | None = None,
 ) -> tuple[list[Run], int]:
-    """One page of runs, newest first, and the total count under the filters (heavy columns not loaded)."""
+    """One page of runs, newest first, and the total count under the filters (heavy columns not loaded).
+
+    `before` (keyset pagination: runs with a smaller id) replaces `page` for deep pages: an index seek
+    instead of counting past every earlier run, so page 500 costs what page 1 does."""
     with db.session(settings.DATABASE_URL) as s:
         stmt = select(Run).options(*(defer(c) for c in HEAVY))
         count = select(func.count()).select_from(Run)
@@ -172,27 +206,48 @@ def page(
             stmt = stmt.where(Run.problem_type == problem_type)
             count = count.where(Run.problem_type == problem_type)
         total = s.exec(count).one()
-        rows = s.exec(stmt.order_by(col(Run.id).desc()).offset((page - 1) * per_page).limit(per_page))
-        return list(rows), int(total)
+        stmt = stmt.order_by(col(Run.id).desc()).limit(per_page)
+        if before is not None:
+            stmt = stmt.where(col(Run.id) < before)
+        else:
+            stmt = stmt.offset((page - 1) * per_page)
+        return list(s.exec(stmt)), int(total)
+
+
+def any_active(settings: Settings) -> bool:
+    """Is some run queued or running? (An index seek, where counting would read every such run.)"""
+    with db.session(settings.DATABASE_URL) as s:
+        stmt = select(Run.id).where(col(Run.status).in_([st.value for st in ACTIVE])).limit(1)
+        return s.exec(stmt).first() is not None
 
 
 def cancel(run_id: int, settings: Settings) -> Run:
-    """A queued run never starts; a running one is asked to stop and keeps its best solution."""
+    """A queued run never starts; a running one is asked to stop and keeps its best solution.
+
+    The run row records the cancel first (it is the truth, and the worker reads it from there too);
+    telling Redis is only the fast path, so a Redis outage neither loses the cancel nor fails the request.
+    """
     run = get(run_id, settings)
     if run.is_terminal:
         raise RunFinished(run_id)
-    redis = queueing.connect(settings.REDIS_URL)
     with db.session(settings.DATABASE_URL) as s:
         if lifecycle.cancel_queued(s, run_id):
-            queueing.drop_queued_job(redis, run_id)
+            _tell_redis(queueing.drop_queued_job, settings, run_id)
             return get(run_id, settings)
         # It started meanwhile (or was running): ask the worker to stop the search.
         lifecycle.transition(s, run_id, RunStatus.RUNNING, [RunStatus.RUNNING], cancel_requested_at=utcnow())
-    queueing.request_cancel(redis, run_id)
+    _tell_redis(queueing.request_cancel, settings, run_id)
     run = get(run_id, settings)
     if run.is_terminal and run.status != RunStatus.CANCELED.value:
         raise RunFinished(run_id)
     return run
+
+
+def _tell_redis(action, settings: Settings, run_id: int) -> None:
+    try:
+        action(queueing.connect(settings.REDIS_URL), run_id)
+    except RedisError:
+        log.warning("Redis did not answer; the cancel of run %s is recorded in the database", run_id)
 
 
 __all__ = [

@@ -89,7 +89,7 @@ def main() -> int:
             ("    for comparison: Core INSERT of the same run row",
              mean_ms(lambda: core_insert(Run.__table__, row), n)),
             ("  queueing.enqueue_solve (same RQ call as the floor's)",
-             mean_ms(lambda: queueing.enqueue_solve(redis, next(ids), "default", 30, 60, 3), n)),
+             mean_ms(lambda: queueing.enqueue_solve(redis, next(ids), "default", 30, 60), n)),
             ("  serialize.run + url_for + json.dumps (the response)", mean_ms(serialize_response, n)),
         ]
         print(f"one thread, in-process, mean of {n} calls; body {json.dumps(body)}; row input "

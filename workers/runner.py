@@ -205,10 +205,13 @@ class Watcher:
         cancel_requested: Callable[[], bool],
         flush: Callable[[Live], None],
         interval: float,
+        taken_over: Callable[[], bool] = lambda: False,
     ):
         self.search, self.deadline = search, deadline
         self.cancel_requested, self.flush, self.interval = cancel_requested, flush, interval
-        # "canceled", "deadline" or "shutdown"; None while the search runs or ends by itself.
+        self.taken_over = taken_over
+        # "canceled", "deadline", "shutdown" or "taken over" (another attempt holds the run now: this
+        # one must stop without writing); None while the search runs or ends by itself.
         self.stop_reason: str | None = None
         self.shutdown = threading.Event()
         self.abandoned = False  # the strategy did not return in time after a stop
@@ -232,6 +235,8 @@ class Watcher:
         self.flush(self.search.live)  # what improved since the last flush
 
     def _why_stop(self) -> str | None:
+        if self.taken_over():
+            return "taken over"
         if self.shutdown.is_set():
             return "shutdown"
         if time.monotonic() >= self.deadline:
@@ -268,6 +273,7 @@ def run(
     offset: float = 0.0,
     checkpoint: dict | None = None,
     on_start: Callable[[Watcher], None] | None = None,
+    taken_over: Callable[[], bool] = lambda: False,
 ) -> Outcome:
     """Run the problem's search strategy for at most `time_limit` seconds, reporting progress and
     obeying stop requests. `offset` is the solving time earlier attempts used (progress is plotted on
@@ -284,7 +290,7 @@ def run(
         checkpoint=checkpoint,
     )
     # The strategy's own time checks end the search; the watcher's deadline (+1 s) is the backstop.
-    watcher = Watcher(search, deadline + 1.0, cancel_requested, flush, interval)
+    watcher = Watcher(search, deadline + 1.0, cancel_requested, flush, interval, taken_over)
     if on_start:
         on_start(watcher)
     result: dict[str, Any] = {}

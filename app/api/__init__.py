@@ -36,12 +36,19 @@ def show(run_id: int):
 def index():
     page = errors.query_int("page", 1, 1, 10**6)
     per_page = errors.query_int("per_page", 20, 1, 100)
+    before = errors.query_int("before", 0, 1, 2**62) or None
     status = request.args.get("status") or None
     if status is not None and status not in {s.value for s in RunStatus}:
         raise errors.query_error("status", f"one of {', '.join(s.value for s in RunStatus)}")
     problem_type = request.args.get("problem_type") or None
-    items, total = runs.page(_settings(), page, per_page, status, problem_type)
-    return jsonify(items=[serialize.run(r) for r in items], page=page, per_page=per_page, total=total)
+    items, total = runs.page(_settings(), page, per_page, status, problem_type, before)
+    links = {}
+    if len(items) == per_page:  # there may be more: the keyset cursor of the next page
+        args = {k: v for k, v in request.args.items() if k not in ("page", "before")}
+        links["next"] = url_for("api.index", **args, before=items[-1].id)
+    return jsonify(
+        items=[serialize.run(r) for r in items], page=page, per_page=per_page, total=total, links=links
+    )
 
 
 @bp.post("/runs/<int:run_id>/cancel")

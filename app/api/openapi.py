@@ -74,6 +74,12 @@ def document() -> dict:
                             },
                         },
                         {"name": "problem_type", "in": "query", "schema": {"type": "string"}},
+                        {
+                            "name": "before",
+                            "in": "query",
+                            "description": "Keyset cursor: only runs with a smaller id (see links.next); replaces page",
+                            "schema": {"type": "integer", "minimum": 1},
+                        },
                     ],
                     "responses": {
                         "200": _json("RunPage", "One page of runs"),
@@ -196,6 +202,10 @@ def document() -> dict:
                         "page": {"type": "integer"},
                         "per_page": {"type": "integer"},
                         "total": {"type": "integer"},
+                        "links": {
+                            "type": "object",
+                            "properties": {"next": {"type": "string", "description": "The next page (keyset)"}},
+                        },
                     },
                 },
             }

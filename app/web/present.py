@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, select
 
 from app import db, queueing, runs
 from app.config import Settings
-from app.models import ACTIVE, ProgressPoint, Run, RunStatus
+from app.models import ProgressPoint, Run, RunStatus
 from app.web import charts, downloads, results
 from app.web.formatting import aware, duration, num, pct
 
@@ -171,6 +171,5 @@ def listing(settings: Settings, page: str, status: str) -> Listing:
     status = status if status in STATUSES else ""
     number = int(page) if page.isdigit() and 0 < int(page) < 10**6 else 1
     items, total = runs.page(settings, number, PER_PAGE, status or None)
-    active = any(not r.is_terminal for r in items) or any(
-        runs.page(settings, 1, 1, s.value)[1] for s in ACTIVE)
+    active = any(not r.is_terminal for r in items) or runs.any_active(settings)
     return Listing(items, number, max(1, math.ceil(total / PER_PAGE)), total, status, active)

@@ -13,7 +13,8 @@ from app.problems import register
 from app.problems.base import Export, ProblemType, Rule
 from app.problems.shift_scheduling import rosters
 from app.problems.shift_scheduling.check import check
-from app.problems.shift_scheduling.demo import demo
+from app.problems.shift_scheduling.demo import SIZES, demo
+from app.problems.shift_scheduling.estimate import estimate
 from app.problems.shift_scheduling.importer import import_text
 from app.problems.shift_scheduling.model import build, extract, hint
 from app.problems.shift_scheduling.schema import Input, validate
@@ -45,7 +46,7 @@ PROBLEM = register(
         input_model=Input,
         validate=validate,
         importers={"benchmark_text": import_text},
-        demos={size: partial(demo, size) for size in ("small", "medium", "large")},
+        demos={size: partial(demo, size) for size in SIZES},
         build=build,
         extract=extract,
         hint=hint,
@@ -55,9 +56,22 @@ PROBLEM = register(
         # The LP relaxation with every clause (max_lp) is what proves these rosters optimal; the
         # default portfolio only runs it from 6 workers up.
         solver_params={"extra_subsolvers": ["max_lp"]},
+        estimate=estimate,
         page_context=page_context,
         exports=[Export("roster.csv", "Roster (CSV)", "text/csv", rosters.csv_export)],
     )
 )
 
-__all__ = ["PROBLEM", "Input", "build", "check", "demo", "extract", "hint", "import_text", "summary", "validate"]
+__all__ = [
+    "PROBLEM",
+    "Input",
+    "build",
+    "check",
+    "demo",
+    "estimate",
+    "extract",
+    "hint",
+    "import_text",
+    "summary",
+    "validate",
+]
