@@ -50,3 +50,19 @@ def test_a_stop_request_ends_the_search_within_a_sub_solve():
     ctx.stop()
     thread.join(30)
     assert not thread.is_alive() and time.monotonic() - asked < 10
+
+
+def test_contradictory_hard_constraints_are_proved_infeasible():
+    from app.problems.round_robin.schema import validate
+
+    inp = validate(
+        {
+            "teams": ["A", "B", "C", "D"],
+            "constraints": [  # team 0 may neither host nor visit anyone in slot 0
+                {"constraint": "CA1", "type": "HARD", "teams": [0], "slots": [0], "mode": m, "max": 0}
+                for m in ("H", "A")
+            ],
+        }
+    )
+    ctx = context(inp, 20)
+    assert problems.get("round_robin").search(ctx) == "INFEASIBLE" and ctx.incumbent() is None

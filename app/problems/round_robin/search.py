@@ -198,8 +198,14 @@ def _sub_solve(ctx: SearchContext, sub, extract, report: bool):
     return ctx.solve(sub, extract, time_limit=limit, params=params, full=False, report=report)
 
 
+class Infeasible(Exception):
+    """CP-SAT proved that no timetable meets every HARD constraint."""
+
+
 def direct_feasible(ctx: SearchContext, inp: Input) -> list[Game] | None:
-    """A short CP-SAT run on the HARD constraints alone: on loosely constrained leagues it is the fastest way."""
+    """A short CP-SAT run on the HARD constraints alone: on loosely constrained leagues it is the fastest way.
+
+    That model is the whole feasibility problem, so its proof of infeasibility is the problem's."""
     model, v = build(inp, soft=False)
     params = {"stop_after_first_solution": True, "max_deterministic_time": DIRECT_DTIME}
     result = ctx.solve(
@@ -211,6 +217,8 @@ def direct_feasible(ctx: SearchContext, inp: Input) -> list[Game] | None:
         report=False,
     )
     log.debug("direct: %s %.1fs", result.status, result.wall_time)
+    if result.status == "INFEASIBLE":
+        raise Infeasible
     return [tuple(g) for g in result.solution["games"]] if result.solution else None
 
 
@@ -285,7 +293,10 @@ def search(ctx: SearchContext) -> str | None:
     if start is not None:
         games = [tuple(g) for g in start[0]["games"]]
     else:
-        games = direct_feasible(ctx, inp) or make_feasible(ctx, inp, best_circle(ctx, inp, rng), rng)
+        try:
+            games = direct_feasible(ctx, inp) or make_feasible(ctx, inp, best_circle(ctx, inp, rng), rng)
+        except Infeasible:
+            return "INFEASIBLE"
         if games is None:
             return None
         ctx.report({"games": [list(g) for g in games]})
