@@ -117,6 +117,7 @@ def build(inp: Input, *, relaxed: bool = False, soft: bool = True) -> tuple[cp_m
         ADDERS[con.constraint](b, con)
     if inp.distances is not None:
         add_travel(b)
+        add_time_reversal_symmetry(b)
     add_objective(b)
     return model, b.v
 
@@ -282,6 +283,18 @@ def add_travel(b: Build) -> None:
             else:
                 b.model.add_allowed_assignments([p, q, leg], table)
             b.v.travel.append(leg)
+
+
+def add_time_reversal_symmetry(b: Build) -> None:
+    """Team 0 hosts team 1 before visiting it (a tour played backwards travels as far: only one of the two)."""
+    inp = b.inp
+    d = inp.distances or []
+    symmetric = all(d[p][q] == d[q][p] for p in range(inp.n) for q in range(inp.n))
+    # Only CA3 windows over all slots and SE1 separations look the same backwards.
+    if not symmetric or any(con.constraint not in ("CA3", "SE1") for con in inp.constraints):
+        return
+    x, num_slots = b.v.x, inp.num_slots
+    b.model.add(sum(s * x[0, 1, s] for s in range(num_slots)) < sum(s * x[1, 0, s] for s in range(num_slots)))
 
 
 def add_objective(b: Build) -> None:
