@@ -32,6 +32,7 @@ def _load_builtin() -> None:
     # In this order on the pages: the first type's first demo is the home page's default.
     from app.problems import shift_scheduling  # noqa: F401, I001
     from app.problems import league_scheduling  # noqa: F401, I001
+    from app.problems import round_robin  # noqa: F401, I001
     from app.problems import cpsat_model  # noqa: F401, I001
 
     for name in filter(None, os.environ.get("PROBLEM_MODULES", "").split(",")):
