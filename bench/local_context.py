@@ -1,0 +1,135 @@
+"""An in-process SearchContext for measuring search strategies without the queue, worker or database.
+
+It implements the contract the runner implements (app/problems/base.py: SearchContext): solve, report,
+incumbent, stopped, remaining. Its clock is either wall-clock seconds or CP-SAT's deterministic time
+("dtime"): on a machine shared by many solves, a deterministic budget with single-worker sub-solves
+and fixed seeds makes two variants comparable (same work, same answer), whatever the load.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ortools.sat.python import cp_model
+
+from app.problems.base import ProblemType, apply_solver_params
+
+
+@dataclass
+class SubSolve:
+    status: str
+    solution: dict | None
+    objective: float | None
+    bound: float | None
+    wall_time: float
+    solver: cp_model.CpSolver
+
+
+@dataclass
+class LocalContext:
+    """Drives a strategy for `budget` seconds of its clock ("wall" or "dtime")."""
+
+    problem: ProblemType
+    inp: Any
+    budget: float
+    threads: int = 2
+    seed: int = 0
+    clock: str = "wall"
+    checkpoint: dict | None = None
+    params: dict = field(default_factory=dict)
+    history: list[tuple[float, float]] = field(default_factory=list)  # (clock, objective) per new incumbent
+    bound: float | None = None
+    solves: int = 0
+
+    def __post_init__(self) -> None:
+        self.params = dict(self.problem.solver_params) | self.params
+        self.started = time.monotonic()
+        self.used_dtime = 0.0
+        self.best: tuple[dict, float] | None = None
+        if self.checkpoint is not None:
+            self.report(self.checkpoint)
+
+    def now(self) -> float:
+        return self.used_dtime if self.clock == "dtime" else time.monotonic() - self.started
+
+    def remaining(self) -> float:
+        return max(0.0, self.budget - self.now())
+
+    def stopped(self) -> bool:
+        return self.remaining() <= 0
+
+    def incumbent(self) -> tuple[dict, float] | None:
+        return self.best
+
+    def report(self, solution: dict, solver_objective: float | None = None) -> bool:
+        checked = self.problem.check(self.inp, solution)
+        if not checked.ok:
+            raise AssertionError(f"the checker rejects a reported solution: {checked.violations[:3]}")
+        if self.best is not None and checked.objective >= self.best[1]:
+            return False
+        self.best = (solution, checked.objective)
+        self.history.append((self.now(), checked.objective))
+        return True
+
+    def report_bound(self, bound: float) -> None:
+        self.bound = bound if self.bound is None else max(self.bound, bound)
+
+    def solve(
+        self,
+        model: cp_model.CpModel,
+        extract: Callable[[Any], dict],
+        *,
+        time_limit: float,
+        params: dict | None = None,
+        threads: int | None = None,
+        full: bool = True,
+        report: bool = True,
+    ) -> SubSolve:
+        solver = cp_model.CpSolver()
+        apply_solver_params(solver.parameters, self.params | (params or {}))
+        solver.parameters.num_workers = (params or {}).get("num_workers", threads or self.threads)
+        solver.parameters.random_seed = (params or {}).get("random_seed", self.seed)
+        limit = max(0.01, min(time_limit, self.remaining()))
+        if self.clock == "dtime":
+            dtime = (params or {}).get("max_deterministic_time", limit)
+            solver.parameters.max_deterministic_time = min(dtime, limit)
+            solver.parameters.max_time_in_seconds = 20 * limit + 5  # only a backstop
+        else:
+            solver.parameters.max_time_in_seconds = limit
+        start = self.now()
+        callback = _Reporter(self, extract, start) if report else None
+        status = solver.solve(model, callback)
+        self.used_dtime += solver.deterministic_time
+        self.solves += 1
+        found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        solution = extract(solver.value) if found else None
+        if full and found:
+            self.report_bound(solver.best_objective_bound)
+        return SubSolve(
+            status=solver.status_name(status),
+            solution=solution,
+            objective=solver.objective_value if found else None,
+            bound=solver.best_objective_bound if found else None,
+            wall_time=solver.wall_time,
+            solver=solver,
+        )
+
+
+class _Reporter(cp_model.CpSolverSolutionCallback):
+    def __init__(self, ctx: LocalContext, extract: Callable[[Any], dict], start: float):
+        super().__init__()
+        self.ctx, self.extract, self.start = ctx, extract, start
+
+    def on_solution_callback(self) -> None:
+        ctx = self.ctx
+        if ctx.best is not None and self.objective_value >= ctx.best[1] + 1e-9:
+            return  # cannot be better (the true cost is at most CP-SAT's figure): skip the checker
+        if ctx.clock == "dtime":
+            saved, ctx.used_dtime = ctx.used_dtime, ctx.used_dtime + self.deterministic_time
+            ctx.report(self.extract(self.value))
+            ctx.used_dtime = saved
+        else:
+            ctx.report(self.extract(self.value))
