@@ -78,7 +78,7 @@ def demo_hard() -> Input:
     return Input(capacity=sum(weights) // 2 + 7, items=items)
 
 
-register(
+PROBLEM = register(
     ProblemType(
         name="knapsack",
         title="Knapsack (test)",

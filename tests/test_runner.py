@@ -1,7 +1,9 @@
-"""The solve runner on its own: throttled progress, and the cooperative stop (cancel, deadline, shutdown)."""
+"""The solve runner on its own: throttled progress, the cooperative stop (cancel, deadline, shutdown),
+and what it promises every search strategy: only checked, strictly better solutions are kept."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import threading
@@ -11,9 +13,10 @@ from tests import problems as knapsack
 from workers import runner
 
 
-def solve_hard(time_limit=30.0, cancel_after=None, interval=0.5, shutdown_after=None):
-    inp = knapsack.demo_hard()
-    model, take = knapsack.build(inp)
+def run(
+    problem=knapsack.PROBLEM, inp=None, time_limit=30.0, cancel_after=None, interval=0.5, on_start=None, checkpoint=None
+):
+    inp = inp or knapsack.demo_hard()
     flushes: list[tuple[float, int]] = []
     t0 = time.monotonic()
 
@@ -22,13 +25,9 @@ def solve_hard(time_limit=30.0, cancel_after=None, interval=0.5, shutdown_after=
             flushes.append((time.monotonic() - t0, len(live.points)))
             live.points = []
 
-    def on_start(watcher: runner.Watcher) -> None:
-        if shutdown_after is not None:
-            threading.Timer(shutdown_after, watcher.shutdown.set).start()
-
-    outcome = runner.solve(
-        model,
-        lambda value: knapsack.extract(inp, take, value),
+    outcome = runner.run(
+        problem,
+        inp,
         time_limit=time_limit,
         threads=2,
         seed=0,
@@ -36,26 +35,38 @@ def solve_hard(time_limit=30.0, cancel_after=None, interval=0.5, shutdown_after=
         flush=flush,
         interval=interval,
         on_start=on_start,
+        checkpoint=checkpoint,
     )
     return outcome, time.monotonic() - t0, flushes, inp
 
 
+def shutdown_after(seconds: float):
+    return lambda watcher: threading.Timer(seconds, watcher.shutdown.set).start()
+
+
 def test_cancel_stops_the_search_and_keeps_the_incumbent():
-    outcome, took, _, inp = solve_hard(cancel_after=1.0)
+    outcome, took, _, inp = run(cancel_after=1.0)
     assert outcome.stop_reason == "canceled"
     assert took < 1.0 + 0.5
     assert outcome.status == "FEASIBLE" and outcome.solution is not None
     assert knapsack.check(inp, outcome.solution).ok
+    assert outcome.objective == knapsack.check(inp, outcome.solution).objective
 
 
 def test_time_limit_is_a_normal_stop():
-    outcome, took, _, _ = solve_hard(time_limit=1.5)
+    outcome, took, _, _ = run(time_limit=1.5)
     assert outcome.status == "FEASIBLE" and outcome.solution is not None
     assert took < 1.5 + 0.5
 
 
+def test_an_easy_problem_is_proved_optimal():
+    tiny = knapsack.PROBLEM.demos["tiny"]()
+    outcome, _, _, _ = run(inp=tiny, time_limit=10)
+    assert outcome.status == "OPTIMAL" and outcome.objective == 5  # take items 0 and 1 (weights 3 + 2), leave value 5
+
+
 def test_shutdown_stops_with_its_own_reason():
-    outcome, took, _, _ = solve_hard(shutdown_after=0.8)
+    outcome, took, _, _ = run(on_start=shutdown_after(0.8))
     assert outcome.stop_reason == "shutdown" and took < 1.5
 
 
@@ -66,36 +77,71 @@ def test_sigterm_reaches_the_watcher_while_cp_sat_searches():
         threading.Timer(0.8, os.kill, (os.getpid(), signal.SIGTERM)).start()
 
     previous = signal.getsignal(signal.SIGTERM)
-    inp = knapsack.demo_hard()
-    model, take = knapsack.build(inp)
-    t0 = time.monotonic()
     try:
-        outcome = runner.solve(
-            model,
-            lambda value: knapsack.extract(inp, take, value),
-            time_limit=30,
-            threads=2,
-            seed=0,
-            cancel_requested=lambda: False,
-            flush=lambda live: None,
-            interval=0.5,
-            on_start=on_start,
-        )
+        outcome, took, _, _ = run(on_start=on_start)
     finally:
         signal.signal(signal.SIGTERM, previous)
-    assert outcome.stop_reason == "shutdown" and time.monotonic() - t0 < 1.5
+    assert outcome.stop_reason == "shutdown" and took < 1.5
 
 
 def test_the_last_improvements_are_flushed_before_the_final_state():
-    _, _, flushes, _ = solve_hard(time_limit=1.2, interval=10.0)
+    _, _, flushes, _ = run(time_limit=1.2, interval=10.0)
     assert len(flushes) == 2  # the first tick, then one at the end with everything since
     assert flushes[-1][1] > 0
 
 
 def test_progress_is_written_at_most_once_per_interval():
-    _, took, flushes, _ = solve_hard(time_limit=2.0, interval=0.5)
+    _, took, flushes, _ = run(time_limit=2.0, interval=0.5)
     *throttled, final = [t for t, _ in flushes]  # the final flush comes when the search ends, always
     assert all(b - a >= 0.45 for a, b in zip(throttled, throttled[1:], strict=False))
     assert len(throttled) <= took / 0.5 + 1
     assert final >= throttled[-1]
     assert sum(n for _, n in flushes) > 0  # solutions and bounds were recorded
+
+
+def test_a_checkpoint_is_the_first_incumbent_and_is_never_lost():
+    inp = knapsack.demo_hard()
+    first, _, _, _ = run(inp=inp, time_limit=1.0)
+    # A strategy that finds nothing better (it only offers a worse, and an infeasible, solution).
+    offered = []
+
+    def weak(ctx):
+        offered.append(ctx.report({"take": []}))  # feasible but leaves everything behind
+        offered.append(ctx.report({"take": list(range(len(inp.items)))}))  # over capacity
+        return None
+
+    weak_problem = dataclasses.replace(knapsack.PROBLEM, search=weak)
+    resumed, _, _, _ = run(problem=weak_problem, inp=inp, time_limit=2, checkpoint=first.solution)
+    assert offered == [False, False]
+    assert resumed.solution == first.solution and resumed.objective == first.objective
+
+
+def test_a_strategy_of_several_solves_is_stopped_between_and_during_them():
+    solves = []
+
+    def many(ctx):
+        model, take = knapsack.build(ctx.inp)
+        while not ctx.stopped():
+            solves.append(ctx.solve(model, lambda v: knapsack.extract(ctx.inp, take, v), time_limit=0.3, full=False))
+        return None
+
+    outcome, took, _, _ = run(problem=dataclasses.replace(knapsack.PROBLEM, search=many), cancel_after=1.0)
+    assert outcome.stop_reason == "canceled" and took < 1.6
+    assert len(solves) >= 2 and outcome.solution is not None
+    assert outcome.best_bound is None  # full=False: neighbourhood bounds are not the problem's
+
+
+def test_a_strategy_stuck_in_python_is_abandoned_after_a_stop():
+    release = threading.Event()
+
+    def stuck(ctx):
+        release.wait(30)  # like a model build that takes minutes
+        return None
+
+    try:
+        outcome, took, _, _ = run(problem=dataclasses.replace(knapsack.PROBLEM, search=stuck), cancel_after=0.5)
+    finally:
+        release.set()
+    assert outcome.abandoned and outcome.stop_reason == "canceled"
+    assert outcome.solution is None and outcome.status == "UNKNOWN"
+    assert took < 0.5 + runner.ABANDON_AFTER + 1

@@ -53,15 +53,12 @@ def solve_run(run_id: int) -> str:
 def _solve(settings: config.Settings, run: Run) -> str:
     problem = problems.get(run.problem_type)
     inp = problem.validate(run.input)
-    model, variables = problem.build(inp)
     checkpoint = run.checkpoint or {}
-    if checkpoint.get("solution"):
-        problem.hint(model, variables, inp, checkpoint["solution"])
     used = float(checkpoint.get("elapsed", 0.0))
     redis = queueing.connect(settings.REDIS_URL)
-    outcome = runner.solve(
-        model,
-        lambda value: problem.extract(inp, variables, value),
+    outcome = runner.run(
+        problem,
+        inp,
         time_limit=max(1.0, run.time_limit - used),
         threads=run.threads,
         seed=int((run.stats or {}).get("seed", 0)),
@@ -69,9 +66,8 @@ def _solve(settings: config.Settings, run: Run) -> str:
         flush=lambda live: _flush(settings, run, live),
         interval=settings.PROGRESS_INTERVAL,
         offset=used,
+        checkpoint=checkpoint.get("solution"),
         on_start=_on_sigterm_stop,
-        true_objective=lambda solution: problem.check(inp, solution).objective,
-        params=problem.solver_params,
     )
     _flush(settings, run, None, final=outcome)
     if outcome.stop_reason == "shutdown":

@@ -1,9 +1,14 @@
-"""The solve runner: CP-SAT with a progress reporter and a stop watcher.
+"""The solve runner: a problem's search strategy, a progress reporter and a stop watcher.
 
-CP-SAT cannot be interrupted by RQ's SIGALRM timeout, so the solve stops itself: a watcher thread
-calls `stop_search()` on a cancel request (a Redis key), at the run's deadline, or on SIGTERM, and
-the best solution found so far is kept. Progress is buffered by the solver callbacks and written by
-the watcher at most every `interval` seconds, so the search never waits on the database.
+CP-SAT cannot be interrupted by RQ's SIGALRM timeout, so the solve stops itself. The problem's search
+strategy (by default: build the model, hint the checkpoint, one CP-SAT solve) runs in a thread of its
+own, model building included; the calling thread (the work horse's main thread) watches for a cancel
+request, the deadline and SIGTERM, calls `stop_search()` on every CP-SAT solve in flight, and writes
+buffered progress at most every `interval` seconds, so the search never waits on the database.
+
+Every solution a strategy finds goes through `Search.report`: the problem's checker counts its true
+cost, and only a feasible solution strictly better than the incumbent is kept. So the incumbent (and
+the checkpoint written from it) only ever improves, across stages and across attempts.
 """
 
 from __future__ import annotations
@@ -16,86 +21,215 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from app.problems.base import apply_solver_params
+from app.problems.base import Extract, ProblemType, SubSolve, apply_solver_params
 
 POLL_SECONDS = 0.1
-Extract = Callable[[Callable[[Any], int]], dict]  # value-of-variable -> solution
+# A strategy that does not return this long after a stop request (e.g. stuck building a huge model in
+# Python) is abandoned: the run ends with what it has, and the work horse exits with the thread.
+ABANDON_AFTER = 3.0
 
 
 @dataclass
 class Live:
-    """What the callbacks have seen; read and reset by the watcher under `lock`."""
+    """What the search has found since the last flush; read and reset by the watcher under `lock`."""
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     points: list[dict] = field(default_factory=list)
     objective: float | None = None  # of the incumbent, as the problem's checker counts it
     solver_objective: float | None = None  # what CP-SAT reported for it (can be overstated)
     bound: float | None = None
-    num_solutions: int = 0
-    incumbent: dict | None = None  # the latest solution, for the checkpoint
+    num_solutions: int = 0  # improving solutions kept
+    incumbent: dict | None = None  # the best solution, for the checkpoint
     incumbent_saved: bool = True
 
 
-class ProgressCallback(cp_model.CpSolverSolutionCallback):
-    """Records every improving solution (objective, bound, elapsed) and keeps the incumbent.
-
-    The objective recorded is the true cost of the extracted solution (`true_objective`), not CP-SAT's
-    figure, which presolve can leave overstated (see DESIGN.md): the chart shows what the planner gets.
-    """
+class Search:
+    """The `SearchContext` a strategy works with (see app/problems/base.py)."""
 
     def __init__(
-        self, live: Live, extract: Extract, elapsed: Callable[[], float], true_objective: Callable[[dict], float] | None
+        self,
+        problem: ProblemType,
+        inp: Any,
+        *,
+        threads: int,
+        seed: int,
+        deadline: float,
+        elapsed: Callable[[], float],
+        checkpoint: dict | None = None,
     ):
+        self.problem, self.inp, self.threads, self.seed = problem, inp, threads, seed
+        self.params: Mapping[str, Any] = dict(problem.solver_params)
+        self.checkpoint = checkpoint
+        self.live = Live()
+        self.deadline, self.elapsed = deadline, elapsed
+        self.maximize = problem.maximizes(inp)
+        self.stop_event = threading.Event()
+        self._solvers: set[cp_model.CpSolver] = set()
+        self._solvers_lock = threading.Lock()
+        self.last: SubSolve | None = None  # the newest solve, for statistics
+        self.totals = {"solves": 0, "conflicts": 0, "branches": 0, "user_time": 0.0}
+
+    # -- what a strategy calls ------------------------------------------------------------------
+    def remaining(self) -> float:
+        return max(0.0, self.deadline - time.monotonic())
+
+    def stopped(self) -> bool:
+        return self.stop_event.is_set() or self.remaining() <= 0
+
+    def incumbent(self) -> tuple[dict, float] | None:
+        with self.live.lock:
+            if self.live.incumbent is None:
+                return None
+            return self.live.incumbent, self.live.objective
+
+    def report(self, solution: dict, solver_objective: float | None = None) -> bool:
+        check = self.problem.check(self.inp, solution)  # outside the lock: it can take a while
+        if not check.ok:
+            return False
+        objective = check.objective
+        with self.live.lock:
+            if self.live.incumbent is not None and not self._better(objective, self.live.objective):
+                return False
+            self.live.num_solutions += 1
+            self.live.objective, self.live.solver_objective = objective, solver_objective
+            self.live.incumbent, self.live.incumbent_saved = solution, False
+            self.live.points.append({"elapsed": self.elapsed(), "objective": objective, "bound": self.live.bound})
+        return True
+
+    def report_bound(self, bound: float) -> None:
+        with self.live.lock:
+            if self.live.bound is not None and not self._better(self.live.bound, bound):
+                return  # bounds only tighten
+            self.live.bound = bound
+            self.live.points.append({"elapsed": self.elapsed(), "objective": self.live.objective, "bound": bound})
+
+    def solve(
+        self,
+        model: cp_model.CpModel,
+        extract: Extract,
+        *,
+        time_limit: float,
+        params: Mapping[str, Any] | None = None,
+        threads: int | None = None,
+        full: bool = True,
+        report: bool = True,
+    ) -> SubSolve:
+        solver = cp_model.CpSolver()
+        apply_solver_params(solver.parameters, {**self.params, **(params or {})})
+        solver.parameters.max_time_in_seconds = max(0.0, min(time_limit, self.remaining()))
+        solver.parameters.num_workers = threads or self.threads
+        solver.parameters.random_seed = self.seed
+        if full:
+            solver.best_bound_callback = self.report_bound
+        with self._solvers_lock:
+            self._solvers.add(solver)
+        try:
+            if self.stopped():
+                return SubSolve("UNKNOWN", None, None, None, 0.0, solver)
+            status = solver.solve(model, _Reporter(self, extract) if report else None)
+        finally:
+            with self._solvers_lock:
+                self._solvers.discard(solver)
+        return self._finish(solver, status, extract, full, report)
+
+    # -- for the runner ---------------------------------------------------------------------------
+    def stop(self) -> None:
+        """Ask the strategy to return and stop every solve in flight (again on every tick: a solve
+        that was starting when the stop came may have missed the first call)."""
+        self.stop_event.set()
+        with self._solvers_lock:
+            for solver in self._solvers:
+                solver.stop_search()
+
+    def _better(self, a: float, b: float | None) -> bool:
+        return b is None or (a > b if self.maximize else a < b)
+
+    def _finish(self, solver: cp_model.CpSolver, status: int, extract: Extract, full: bool, report: bool) -> SubSolve:
+        has_solution = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+        solution = extract(solver.value) if has_solution else None
+        if solution is not None and report:
+            # The callback has seen it already when CP-SAT found it during the search; a solution found
+            # in presolve alone reaches us only here. A duplicate is simply not better.
+            self.report(solution, solver.objective_value)
+        bound = solver.best_objective_bound if has_solution or status == cp_model.UNKNOWN else None
+        if full and bound is not None and has_solution:
+            self.report_bound(bound)
+        self.totals["solves"] += 1
+        self.totals["conflicts"] += solver.num_conflicts
+        self.totals["branches"] += solver.num_branches
+        self.totals["user_time"] += solver.user_time
+        self.last = SubSolve(
+            status=solver.status_name(status),
+            solution=solution,
+            objective=solver.objective_value if has_solution else None,
+            bound=bound,
+            wall_time=solver.wall_time,
+            solver=solver,
+        )
+        return self.last
+
+
+class _Reporter(cp_model.CpSolverSolutionCallback):
+    """Passes every solution CP-SAT finds to `Search.report`."""
+
+    def __init__(self, search: Search, extract: Extract):
         super().__init__()
-        self.live, self.extract, self.elapsed, self.true_objective = live, extract, elapsed, true_objective
+        self.search, self.extract = search, extract
 
     def on_solution_callback(self) -> None:
-        incumbent = self.extract(self.value)
-        objective = self.true_objective(incumbent) if self.true_objective else self.objective_value
-        with self.live.lock:
-            self.live.num_solutions += 1
-            self.live.objective, self.live.solver_objective = objective, self.objective_value
-            self.live.bound = self.best_objective_bound
-            self.live.incumbent, self.live.incumbent_saved = incumbent, False
-            self.live.points.append({"elapsed": self.elapsed(), "objective": objective, "bound": self.live.bound})
+        self.search.report(self.extract(self.value), self.objective_value)
+
+
+def default_search(ctx: Search) -> str | None:
+    """Build the model, hint the checkpoint, one CP-SAT solve for the time left."""
+    problem, inp = ctx.problem, ctx.inp
+    model, variables = problem.build(inp)
+    if ctx.checkpoint:
+        problem.hint(model, variables, inp, ctx.checkpoint)
+    result = ctx.solve(model, lambda value: problem.extract(inp, variables, value), time_limit=ctx.remaining())
+    return result.status if result.status in ("OPTIMAL", "INFEASIBLE", "MODEL_INVALID") else None
 
 
 class Watcher:
     """Polls for a cancel request, the deadline and shutdown; flushes progress on a throttle.
 
-    It runs in the thread that called solve() (the work horse's main thread) while CP-SAT searches in
+    It runs in the thread that called run() (the work horse's main thread) while the strategy runs in
     a thread of its own: Python runs signal handlers only in the main thread, and only between
-    bytecodes, so a main thread blocked inside solve() would never see SIGTERM.
+    bytecodes, so a main thread blocked inside a solve would never see SIGTERM.
     """
 
     def __init__(
         self,
-        solver: cp_model.CpSolver,
-        live: Live,
+        search: Search,
         deadline: float,
         cancel_requested: Callable[[], bool],
         flush: Callable[[Live], None],
         interval: float,
     ):
-        self.solver, self.live, self.deadline = solver, live, deadline
+        self.search, self.deadline = search, deadline
         self.cancel_requested, self.flush, self.interval = cancel_requested, flush, interval
         # "canceled", "deadline" or "shutdown"; None while the search runs or ends by itself.
         self.stop_reason: str | None = None
         self.shutdown = threading.Event()
+        self.abandoned = False  # the strategy did not return in time after a stop
 
-    def watch(self, search: threading.Thread) -> None:
-        """Until `search` ends: stop it when asked, and flush progress every `interval` seconds."""
-        last_flush = 0.0
-        while search.is_alive():
+    def watch(self, thread: threading.Thread) -> None:
+        """Until `thread` ends: stop it when asked, and flush progress every `interval` seconds."""
+        last_flush, stop_at = 0.0, None
+        while thread.is_alive():
             if self.stop_reason is None:
                 self.stop_reason = self._why_stop()
-                if self.stop_reason:
-                    self.solver.stop_search()
+            if self.stop_reason is not None:
+                self.search.stop()
+                stop_at = stop_at or time.monotonic()
+                if time.monotonic() - stop_at > ABANDON_AFTER:
+                    self.abandoned = True
+                    break
             if time.monotonic() - last_flush >= self.interval:
-                self.flush(self.live)
+                self.flush(self.search.live)
                 last_flush = time.monotonic()
-            search.join(POLL_SECONDS)
-        self.flush(self.live)  # what improved since the last flush
+            thread.join(POLL_SECONDS)
+        self.flush(self.search.live)  # what improved since the last flush
 
     def _why_stop(self) -> str | None:
         if self.shutdown.is_set():
@@ -110,19 +244,20 @@ class Watcher:
 
 @dataclass
 class Outcome:
-    status: str  # CP-SAT status name
+    status: str  # OPTIMAL / FEASIBLE (a solution), INFEASIBLE, MODEL_INVALID, UNKNOWN (none found)
     stop_reason: str | None
-    solution: dict | None
-    objective: float | None  # the true cost of `solution` (true_objective), else CP-SAT's figure
+    solution: dict | None  # the incumbent: the best solution found, checked
+    objective: float | None  # its true cost, as the problem's checker counts it
     solver_objective: float | None
     best_bound: float | None
     num_solutions: int
     stats: dict
+    abandoned: bool = False  # the strategy thread is still running: the process must exit after storing
 
 
-def solve(
-    model: cp_model.CpModel,
-    extract: Extract,
+def run(
+    problem: ProblemType,
+    inp: Any,
     *,
     time_limit: float,
     threads: int,
@@ -131,77 +266,78 @@ def solve(
     flush: Callable[[Live], None],
     interval: float,
     offset: float = 0.0,
+    checkpoint: dict | None = None,
     on_start: Callable[[Watcher], None] | None = None,
-    true_objective: Callable[[dict], float] | None = None,
-    params: Mapping[str, Any] | None = None,
 ) -> Outcome:
-    """Solve `model` for at most `time_limit` seconds, reporting progress and obeying stop requests.
-
-    `params` are the problem type's own CP-SAT parameters; time limit, workers and seed set here win.
-    """
-    solver = cp_model.CpSolver()
-    apply_solver_params(solver.parameters, params or {})
-    solver.parameters.max_time_in_seconds = time_limit
-    solver.parameters.num_workers = threads
-    solver.parameters.random_seed = seed
-    live = Live()
+    """Run the problem's search strategy for at most `time_limit` seconds, reporting progress and
+    obeying stop requests. `offset` is the solving time earlier attempts used (progress is plotted on
+    one time axis); `checkpoint` is their best solution, offered as the first incumbent."""
     t0 = time.monotonic()
-
-    def elapsed() -> float:
-        # The solver's own wall_time cannot be read during solve(); one clock for both callbacks.
-        return offset + time.monotonic() - t0
-
-    def on_bound(bound: float) -> None:
-        with live.lock:
-            live.bound = bound
-            live.points.append({"elapsed": elapsed(), "objective": live.objective, "bound": bound})
-
-    solver.best_bound_callback = on_bound
-    # CP-SAT enforces the limit itself; the watcher's deadline (+1 s) is the backstop.
-    watcher = Watcher(solver, live, time.monotonic() + time_limit + 1.0, cancel_requested, flush, interval)
+    deadline = t0 + time_limit
+    search = Search(
+        problem,
+        inp,
+        threads=threads,
+        seed=seed,
+        deadline=deadline,
+        elapsed=lambda: offset + time.monotonic() - t0,
+        checkpoint=checkpoint,
+    )
+    # The strategy's own time checks end the search; the watcher's deadline (+1 s) is the backstop.
+    watcher = Watcher(search, deadline + 1.0, cancel_requested, flush, interval)
     if on_start:
         on_start(watcher)
     result: dict[str, Any] = {}
 
-    def search() -> None:
+    def strategy() -> None:
         try:
-            result["status"] = solver.solve(model, ProgressCallback(live, extract, elapsed, true_objective))
+            if checkpoint:
+                search.report(checkpoint)  # resuming never loses ground: the checkpoint is the first incumbent
+            result["claimed"] = (problem.search or default_search)(search)
         except BaseException as exc:  # handed to the caller's thread below
             result["error"] = exc
 
-    thread = threading.Thread(target=search, name="cp-sat-search", daemon=True)
+    thread = threading.Thread(target=strategy, name="search", daemon=True)
     thread.start()
     try:
         watcher.watch(thread)
     finally:
-        solver.stop_search()  # a no-op after a normal end; stops the search if the watcher raised
-        thread.join()
+        search.stop()  # a no-op after a normal end; stops the search if the watcher raised
+        if not watcher.abandoned:
+            thread.join()
     if "error" in result:
         raise result["error"]
-    status = result["status"]
-    has_solution = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-    solution = extract(solver.value) if has_solution else None
-    objective = None
+    return _outcome(search, watcher, result.get("claimed"), time.monotonic() - t0, time_limit)
+
+
+def _outcome(search: Search, watcher: Watcher, claimed: str | None, wall: float, time_limit: float) -> Outcome:
+    live = search.live
+    with live.lock:
+        solution, objective, solver_objective = live.incumbent, live.objective, live.solver_objective
+        bound, num_solutions = live.bound, live.num_solutions
     if solution is not None:
-        objective = true_objective(solution) if true_objective else solver.objective_value
+        status = "OPTIMAL" if claimed == "OPTIMAL" else "FEASIBLE"
+    else:
+        status = claimed if claimed in ("INFEASIBLE", "MODEL_INVALID") else "UNKNOWN"
+    last = search.last.solver if search.last else None
     return Outcome(
-        status=solver.status_name(status),
+        status=status,
         stop_reason=watcher.stop_reason,
         solution=solution,
         objective=objective,
-        solver_objective=solver.objective_value if has_solution else None,
-        best_bound=solver.best_objective_bound if has_solution or status == cp_model.UNKNOWN else None,
-        num_solutions=live.num_solutions,
+        solver_objective=solver_objective,
+        best_bound=bound,
+        num_solutions=num_solutions,
+        abandoned=watcher.abandoned,
         stats={
-            "status": solver.status_name(status),
-            "wall_time": solver.wall_time,
-            "user_time": solver.user_time,
-            "conflicts": solver.num_conflicts,
-            "branches": solver.num_branches,
-            "num_workers": threads,
-            "seed": seed,
+            "status": status,
+            "wall_time": wall,
+            **search.totals,
+            "num_workers": search.threads,
+            "seed": search.seed,
             "max_time_in_seconds": time_limit,
-            "parameters": {k: list(v) if isinstance(v, list | tuple) else v for k, v in (params or {}).items()},
-            "solution_info": solver.solution_info(),
+            "parameters": {k: list(v) if isinstance(v, list | tuple) else v for k, v in search.params.items()},
+            "strategy": getattr(search.problem.search, "__name__", None) or "default",
+            "solution_info": last.solution_info() if last else "",
         },
     )

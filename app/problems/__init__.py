@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 
-from app.problems.base import Check, InputError, Penalty, ProblemType, Rule
+from app.problems.base import Check, Export, InputError, Penalty, ProblemType, Rule, SearchContext, SubSolve
 
 _REGISTRY: dict[str, ProblemType] = {}
 
@@ -35,4 +35,16 @@ def _load_builtin() -> None:
         importlib.import_module(name.strip())
 
 
-__all__ = ["Check", "InputError", "Penalty", "ProblemType", "Rule", "all_types", "get", "register"]
+__all__ = [
+    "Check",
+    "Export",
+    "InputError",
+    "Penalty",
+    "ProblemType",
+    "Rule",
+    "SearchContext",
+    "SubSolve",
+    "all_types",
+    "get",
+    "register",
+]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
@@ -49,6 +49,7 @@ class Penalty:
     day: int | None = None
     shift: str | None = None
     detail: str = ""  # e.g. "requested shift D, was off"
+    when: str | None = None  # free text for types whose time is not a day index, e.g. "2027-03-14 18:00"
 
 
 @dataclass
@@ -76,6 +77,86 @@ class Rule:
 
 
 ValueOf = Callable[[Any], int]  # solver.value or callback.value
+Extract = Callable[[ValueOf], dict]  # value-of-variable -> solution (JSON-able)
+
+
+@dataclass
+class SubSolve:
+    """What one CP-SAT solve inside a search strategy ended with."""
+
+    status: str  # CP-SAT status name: OPTIMAL, FEASIBLE, INFEASIBLE, UNKNOWN, MODEL_INVALID
+    solution: dict | None  # the final solution found by this solve, extracted
+    objective: float | None  # CP-SAT's objective value of it
+    bound: float | None
+    wall_time: float
+    solver: Any = None  # the CpSolver, for statistics
+
+
+class SearchContext(Protocol):
+    """What the runner gives a problem's search strategy (implemented in workers/runner.py).
+
+    The strategy runs in a thread of its own, model building included, while the work horse's main
+    thread watches for stop requests and writes progress: call `stopped()` between steps and never
+    block long in plain Python without looking at it.
+    """
+
+    inp: Any  # the validated Input
+    threads: int  # CP-SAT search workers for this run
+    seed: int
+    params: Mapping[str, Any]  # the problem type's solver_params
+    checkpoint: dict | None  # best solution of an earlier attempt; already offered as the incumbent
+
+    def remaining(self) -> float:
+        """Seconds left of the run's time limit."""
+        ...
+
+    def stopped(self) -> bool:
+        """Cancel, deadline or shutdown was requested: return as soon as you can."""
+        ...
+
+    def incumbent(self) -> tuple[dict, float] | None:
+        """The best solution so far and its objective as the checker counts it."""
+        ...
+
+    def report(self, solution: dict, solver_objective: float | None = None) -> bool:
+        """Offer a complete solution: kept (progress point, checkpoint) only if the checker finds it
+        feasible and strictly better than the incumbent. True if it became the incumbent."""
+        ...
+
+    def report_bound(self, bound: float) -> None:
+        """A proven bound on the objective of the whole problem."""
+        ...
+
+    def solve(
+        self,
+        model: Any,
+        extract: Extract,
+        *,
+        time_limit: float,
+        params: Mapping[str, Any] | None = None,
+        threads: int | None = None,
+        full: bool = True,
+        report: bool = True,
+    ) -> SubSolve:
+        """One CP-SAT solve the runner can stop; every solution found goes to report() (if `report`).
+
+        full=True: `model` is the whole problem, so its bound is the problem's bound (False for
+        neighbourhoods, relaxations and stages). `params` add to the problem's solver_params; the time
+        limit is capped at remaining()."""
+        ...
+
+
+Search = Callable[[SearchContext], "str | None"]
+
+
+@dataclass(frozen=True)
+class Export:
+    """A file a finished run offers for download, made from its input and stored result."""
+
+    filename: str  # e.g. "roster.csv"; served at /runs/<id>/download/<filename>
+    label: str
+    mimetype: str
+    render: Callable[[dict, dict], str | bytes]  # (input, result) -> file body
 
 
 def apply_solver_params(parameters: Any, params: Mapping[str, Any]) -> None:
@@ -107,6 +188,18 @@ class ProblemType:
     # CP-SAT parameters this type solves best with, e.g. {"extra_subsolvers": ["max_lp"]}; the runner
     # applies them with `apply_solver_params` before its own settings (time limit, workers), which win.
     solver_params: Mapping[str, Any] = field(default_factory=dict)
+    # The type's own search strategy (construction, LNS, phases). None: build the model, hint the
+    # checkpoint, one CP-SAT solve for the time left (`default_search` in workers/runner.py). It returns
+    # the status it can claim for the whole problem: "OPTIMAL" or "INFEASIBLE" if proved, else None.
+    search: Search | None = None
+    # Model size predicted from the validated input, e.g. {"variables": 1200, "constraints": 4000}.
+    estimate: Callable[[BaseModel], dict[str, int]] | None = None
+    # True when the input asks to maximise (the runner keeps the larger objective as the better one).
+    maximizes: Callable[[BaseModel], bool] = lambda inp: False
+    # Pages: extra context for templates/problems/<name>/_result.html from (input, result, query args),
+    # and the files a finished run offers besides its input and result JSON.
+    page_context: Callable[[dict, dict, Mapping[str, str]], dict] | None = None
+    exports: Sequence[Export] = ()
 
     def breakdown(self, check: Check) -> list[dict]:
         """Objective per rule, with every penalty paid (who, when, cost)."""

@@ -32,4 +32,4 @@ def render(run: Run, filename: str, settings: Settings) -> tuple[str, str] | Non
     export = results.export(run, filename)
     if export is None:
         return None
-    return export.render(run), export.mimetype
+    return export.render(run.input, run.result), export.mimetype

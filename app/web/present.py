@@ -9,6 +9,7 @@ import logging
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -137,11 +138,12 @@ def outcome(run: Run) -> Outcome:
     return Outcome("muted", status.value.capitalize(), "")
 
 
-def status_context(run: Run, settings: Settings) -> dict:
-    """What runs/_live.html needs; the result only once the run is terminal (polls stay cheap)."""
+def status_context(run: Run, settings: Settings, query: Mapping[str, str] | None = None) -> dict:
+    """What runs/_live.html needs; the result only once the run is terminal (polls stay cheap).
+    `query` (the request's args) lets a problem's result view page or filter (e.g. a chosen date)."""
     ctx: dict = {"run": run, "live": live(run, settings)}
     if run.is_terminal:
-        ctx.update(outcome=outcome(run), downloads=downloads.available(run), **results.context(run))
+        ctx.update(outcome=outcome(run), downloads=downloads.available(run), **results.context(run, query))
     return ctx
 
 

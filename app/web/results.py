@@ -1,48 +1,40 @@
-"""Problem-specific views of a finished run: extra template context and extra downloads, by problem type.
+"""Problem-specific views of a finished run, through the problem contract: extra template context
+(`ProblemType.page_context`) and extra downloads (`ProblemType.exports`).
 
 Templates live in templates/problems/<type>/_result.html; a type without one gets the generic
-templates/problems/_result.html (the stored solution as JSON). Add a type here only if its template
-needs context computed in Python or it offers its own download.
+templates/problems/_result.html (the stored solution as JSON).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
+from app import problems
 from app.models import Run
-from app.web import rosters
+from app.problems import Export
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-@dataclass(frozen=True)
-class Export:
-    filename: str  # e.g. "roster.csv"; served at /runs/<id>/<filename>
-    label: str
-    mimetype: str
-    render: Callable[[Run], str]
+def _problem(run: Run) -> problems.ProblemType | None:
+    try:
+        return problems.get(run.problem_type)
+    except KeyError:  # a type no longer installed: its runs still show their JSON
+        return None
 
 
-def _roster_context(run: Run) -> dict[str, Any]:
-    return {"roster": rosters.build(run.input, run.result["solution"], run.result.get("breakdown", []))}
-
-
-CONTEXT: dict[str, Callable[[Run], dict[str, Any]]] = {"shift_scheduling": _roster_context}
-EXPORTS: dict[str, list[Export]] = {
-    "shift_scheduling": [Export("roster.csv", "Roster (CSV)", "text/csv",
-                                lambda run: rosters.to_csv(run.input, run.result["solution"]))],
-}
-
-
-def context(run: Run) -> dict[str, Any]:
+def context(run: Run, query: Mapping[str, str] | None = None) -> dict[str, Any]:
     """Extra context for the run's result template (nothing until there is a solution)."""
-    if not run.result or run.problem_type not in CONTEXT:
+    problem = _problem(run)
+    if not run.result or problem is None or problem.page_context is None:
         return {}
-    return CONTEXT[run.problem_type](run)
+    return problem.page_context(run.input, run.result, query or {})
 
 
 def exports(run: Run) -> list[Export]:
-    return EXPORTS.get(run.problem_type, []) if run.result else []
+    problem = _problem(run)
+    return list(problem.exports) if run.result and problem else []
 
 
 def export(run: Run, filename: str) -> Export | None:
@@ -50,8 +42,11 @@ def export(run: Run, filename: str) -> Export | None:
 
 
 def breakdown_when(item: dict[str, Any]) -> str:
-    """'day 3 (Thu), shift N' from a penalty's day and shift."""
-    parts = [rosters.day_label(item.get("day"))] if item.get("day") is not None else []
+    """When a penalty happened: the type's own words ("when"), else 'day 3 (Thu), shift N'."""
+    if item.get("when"):
+        return item["when"]
+    day = item.get("day")
+    parts = [f"day {day} ({WEEKDAYS[day % 7]})"] if day is not None else []
     if item.get("shift"):
         parts.append(f"shift {item['shift']}")
     return ", ".join(parts)

@@ -64,7 +64,7 @@ def create():
 @bp.get("/runs/<int:run_id>")
 def show(run_id: int):
     run = runs.get(run_id, _settings())
-    return render_template("runs/show.html", **present.status_context(run, _settings()))
+    return render_template("runs/show.html", **present.status_context(run, _settings(), request.args))
 
 
 @bp.get("/runs/<int:run_id>/status")
@@ -73,7 +73,7 @@ def status(run_id: int):
     run = runs.get_summary(run_id, _settings())
     if run.is_terminal:
         run = runs.get(run_id, _settings())
-    return render_template("runs/_live.html", **present.status_context(run, _settings()))
+    return render_template("runs/_live.html", **present.status_context(run, _settings(), request.args))
 
 
 @bp.post("/runs/<int:run_id>/cancel")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from app.web import rosters
+from app.problems.shift_scheduling import rosters
 from tests.web.conftest import SHIFT_BREAKDOWN, SHIFT_INPUT, SHIFT_SOLUTION
 
 

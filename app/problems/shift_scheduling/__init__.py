@@ -10,7 +10,8 @@ from __future__ import annotations
 from functools import partial
 
 from app.problems import register
-from app.problems.base import ProblemType, Rule
+from app.problems.base import Export, ProblemType, Rule
+from app.problems.shift_scheduling import rosters
 from app.problems.shift_scheduling.check import check
 from app.problems.shift_scheduling.demo import demo
 from app.problems.shift_scheduling.importer import import_text
@@ -21,6 +22,11 @@ from app.problems.shift_scheduling.schema import Input, validate
 def summary(inp: Input) -> dict[str, int]:
     """Size facts for run lists, e.g. {"staff": 8, "days": 14, "shifts": 1}."""
     return {"staff": len(inp.staff), "days": inp.horizon_days, "shifts": len(inp.shifts)}
+
+
+def page_context(inp: dict, result: dict, query) -> dict:
+    """The roster grid for templates/problems/shift_scheduling/_result.html."""
+    return {"roster": rosters.build(inp, result["solution"], result.get("breakdown", []))}
 
 
 RULES = [
@@ -49,6 +55,8 @@ PROBLEM = register(
         # The LP relaxation with every clause (max_lp) is what proves these rosters optimal; the
         # default portfolio only runs it from 6 workers up.
         solver_params={"extra_subsolvers": ["max_lp"]},
+        page_context=page_context,
+        exports=[Export("roster.csv", "Roster (CSV)", "text/csv", rosters.csv_export)],
     )
 )
 

@@ -135,3 +135,8 @@ def to_csv(inp: dict[str, Any], solution: dict[str, Any]) -> str:
     for person in inp["staff"]:
         writer.writerow([person["id"], *(code or "" for code in _days(roster.get(person["id"]), horizon))])
     return buf.getvalue()
+
+
+def csv_export(inp: dict[str, Any], result: dict[str, Any]) -> str:
+    """The roster download (ProblemType.exports): the stored result's roster as CSV."""
+    return to_csv(inp, result["solution"])
