@@ -8,6 +8,7 @@ and fixed seeds makes two variants comparable (same work, same answer), whatever
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,6 +50,7 @@ class LocalContext:
         self.started = time.monotonic()
         self.used_dtime = 0.0
         self.best: tuple[dict, float] | None = None
+        self.lock = threading.Lock()  # the strategy may solve in several threads at once
         if self.checkpoint is not None:
             self.report(self.checkpoint)
 
@@ -68,11 +70,12 @@ class LocalContext:
         checked = self.problem.check(self.inp, solution)
         if not checked.ok:
             raise AssertionError(f"the checker rejects a reported solution: {checked.violations[:3]}")
-        if self.best is not None and checked.objective >= self.best[1]:
-            return False
-        self.best = (solution, checked.objective)
-        self.history.append((self.now(), checked.objective))
-        return True
+        with self.lock:
+            if self.best is not None and checked.objective >= self.best[1]:
+                return False
+            self.best = (solution, checked.objective)
+            self.history.append((self.now(), checked.objective))
+            return True
 
     def report_bound(self, bound: float) -> None:
         self.bound = bound if self.bound is None else max(self.bound, bound)
@@ -90,8 +93,8 @@ class LocalContext:
     ) -> SubSolve:
         solver = cp_model.CpSolver()
         apply_solver_params(solver.parameters, self.params | (params or {}))
-        solver.parameters.num_workers = (params or {}).get("num_workers", threads or self.threads)
-        solver.parameters.random_seed = (params or {}).get("random_seed", self.seed)
+        solver.parameters.num_workers = threads or self.threads  # as the runner does: these two win
+        solver.parameters.random_seed = self.seed
         limit = max(0.01, min(time_limit, self.remaining()))
         if self.clock == "dtime":
             dtime = (params or {}).get("max_deterministic_time", limit)
@@ -99,11 +102,11 @@ class LocalContext:
             solver.parameters.max_time_in_seconds = 20 * limit + 5  # only a backstop
         else:
             solver.parameters.max_time_in_seconds = limit
-        start = self.now()
-        callback = _Reporter(self, extract, start) if report else None
+        callback = _Reporter(self, extract) if report else None
         status = solver.solve(model, callback)
-        self.used_dtime += solver.deterministic_time
-        self.solves += 1
+        with self.lock:
+            self.used_dtime += solver.deterministic_time
+            self.solves += 1
         found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
         solution = extract(solver.value) if found else None
         if full and found:
@@ -119,17 +122,12 @@ class LocalContext:
 
 
 class _Reporter(cp_model.CpSolverSolutionCallback):
-    def __init__(self, ctx: LocalContext, extract: Callable[[Any], dict], start: float):
+    def __init__(self, ctx: LocalContext, extract: Callable[[Any], dict]):
         super().__init__()
-        self.ctx, self.extract, self.start = ctx, extract, start
+        self.ctx, self.extract = ctx, extract
 
     def on_solution_callback(self) -> None:
-        ctx = self.ctx
-        if ctx.best is not None and self.objective_value >= ctx.best[1] + 1e-9:
+        best = self.ctx.best
+        if best is not None and self.objective_value >= best[1] + 1e-9:
             return  # cannot be better (the true cost is at most CP-SAT's figure): skip the checker
-        if ctx.clock == "dtime":
-            saved, ctx.used_dtime = ctx.used_dtime, ctx.used_dtime + self.deterministic_time
-            ctx.report(self.extract(self.value))
-            ctx.used_dtime = saved
-        else:
-            ctx.report(self.extract(self.value))
+        self.ctx.report(self.extract(self.value))

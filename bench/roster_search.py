@@ -15,8 +15,8 @@ a method against the others, not against an optimum. Rows are appended to bench/
 from __future__ import annotations
 
 import argparse
-import logging
 import csv
+import logging
 import os
 import sys
 import time
@@ -86,7 +86,9 @@ def main() -> int:
     best = load_best(DATA / "best_known.csv") | load_best(HELD_BACK_BEST)
     held_best = load_best(HELD_BACK_BEST)
     rows = []
-    print(f"{'instance':<11} {'best':>6} {'ours':>6} {'gap %':>7} {'first s':>7} {'to best s':>9} {'solves':>6}  status")
+    print(
+        f"{'instance':<11} {'best':>6} {'ours':>6} {'gap %':>7} {'first s':>7} {'to best s':>9} {'solves':>6}  status"
+    )
     for name, inp in instances(args):
         ctx = LocalContext(PROBLEM, inp, budget=args.budget, threads=args.threads, seed=args.seed, clock=args.clock)
         status = (search(ctx, settings) if args.strategy == "lns" else plain(ctx)) or "FEASIBLE"
@@ -112,12 +114,18 @@ def main() -> int:
             "load": f"{os.getloadavg()[0]:.1f}",
         }
         rows.append(row)
-        print(f"{name:<11} {ref or 0:>6.0f} {ours or 0:>6.0f} {row['gap_pct'] or 0:>7.2f} {row['first_feasible'] or 0:>7.2f} "
-              f"{row['time_to_best'] or 0:>9.2f} {ctx.solves:>6}  {status}", flush=True)
+        gap, first, to_best = (row[k] or 0 for k in ("gap_pct", "first_feasible", "time_to_best"))
+        print(
+            f"{name:<11} {ref or 0:>6.0f} {ours or 0:>6.0f} {gap:>7.2f} {first:>7.2f} {to_best:>9.2f} "
+            f"{ctx.solves:>6}  {status}",
+            flush=True,
+        )
     gaps = [r["gap_pct"] for r in rows if r["gap_pct"] is not None]
     if gaps:
-        print(f"mean gap {sum(gaps) / len(gaps):.2f} % (max {max(gaps):.2f} %) over {len(gaps)}; "
-              f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+        print(
+            f"mean gap {sum(gaps) / len(gaps):.2f} % (max {max(gaps):.2f} %) over {len(gaps)}; "
+            f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
+        )
     save(rows, held_best)
     return 0
 
