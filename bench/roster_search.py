@@ -9,7 +9,7 @@ For comparing variants on a busy machine use `--clock dtime`: the budget is CP-S
 neighbourhood solves use one worker and fixed seeds, so a run does the same work whatever the load.
 Held-back rosters (bench/roster_generator.py) have no published best: their gap is to the best
 objective any run in bench/results/held_back_best.csv has found (updated by each run), so it measures
-a method against the others, not against an optimum. Rows are appended to bench/results/roster_search.csv.
+a method against the others, not against an optimum. Rows are appended to bench/results/roster_search_history.csv.
 """
 
 from __future__ import annotations
@@ -132,7 +132,7 @@ def main() -> int:
 
 def save(rows: list[dict], held_best: dict[str, float]) -> None:
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / "roster_search.csv"
+    out = RESULTS / "roster_search_history.csv"
     new = not out.exists()
     with open(out, "a", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
