@@ -1,9 +1,10 @@
 """An in-process SearchContext for measuring search strategies without the queue, worker or database.
 
 It implements the contract the runner implements (app/problems/base.py: SearchContext): solve, report,
-incumbent, stopped, remaining. Its clock is either wall-clock seconds or CP-SAT's deterministic time
-("dtime"): on a machine shared by many solves, a deterministic budget with single-worker sub-solves
-and fixed seeds makes two variants comparable (same work, same answer), whatever the load.
+incumbent, stopped, remaining. Its clock is wall-clock seconds, CP-SAT's deterministic time ("dtime"),
+or "cpu": this process's CPU seconds divided by `threads`, i.e. the wall clock of a quiet machine with
+`threads` cores. On a machine shared by many solves the last two make variants comparable whatever the
+load: "cpu" for the whole strategy (its Python too), "dtime" for same-work, same-answer comparisons.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class SubSolve:
 
 @dataclass
 class LocalContext:
-    """Drives a strategy for `budget` seconds of its clock ("wall" or "dtime")."""
+    """Drives a strategy for `budget` seconds of its clock ("wall", "dtime" or "cpu")."""
 
     problem: ProblemType
     inp: Any
@@ -51,11 +52,29 @@ class LocalContext:
         self.used_dtime = 0.0
         self.best: tuple[dict, float] | None = None
         self.lock = threading.Lock()  # the strategy may solve in several threads at once
+        self.cpu_started = time.process_time()
+        self.active: dict[cp_model.CpSolver, float] = {}  # solve -> when it must stop (clock "cpu")
+        if self.clock == "cpu":
+            threading.Thread(target=self._watch_cpu, daemon=True).start()
         if self.checkpoint is not None:
             self.report(self.checkpoint)
 
     def now(self) -> float:
-        return self.used_dtime if self.clock == "dtime" else time.monotonic() - self.started
+        if self.clock == "dtime":
+            return self.used_dtime
+        if self.clock == "cpu":
+            return (time.process_time() - self.cpu_started) / self.threads
+        return time.monotonic() - self.started
+
+    def _watch_cpu(self) -> None:
+        """Stops each solve whose share of the emulated clock is spent (CP-SAT only knows wall time)."""
+        while True:
+            with self.lock:
+                for solver, deadline in list(self.active.items()):
+                    if self.now() >= deadline:
+                        solver.stop_search()
+                        del self.active[solver]
+            time.sleep(0.02)
 
     def remaining(self) -> float:
         return max(0.0, self.budget - self.now())
@@ -100,11 +119,16 @@ class LocalContext:
             dtime = (params or {}).get("max_deterministic_time", limit)
             solver.parameters.max_deterministic_time = min(dtime, limit)
             solver.parameters.max_time_in_seconds = 20 * limit + 5  # only a backstop
+        elif self.clock == "cpu":
+            solver.parameters.max_time_in_seconds = 50 * limit + 5  # only a backstop: _watch_cpu stops it
+            with self.lock:
+                self.active[solver] = self.now() + limit
         else:
             solver.parameters.max_time_in_seconds = limit
         callback = _Reporter(self, extract) if report else None
         status = solver.solve(model, callback)
         with self.lock:
+            self.active.pop(solver, None)
             self.used_dtime += solver.deterministic_time
             self.solves += 1
         found = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)

@@ -74,7 +74,7 @@ def main() -> int:
     parser.add_argument("--instances", default="", help="benchmark instances, e.g. 1-12 or 8,11,12")
     parser.add_argument("--held-back", default="", help="generated rosters, e.g. 1-6 (bench/roster_generator.py)")
     parser.add_argument("--budget", type=float, default=60, help="seconds of the clock per instance (default 60)")
-    parser.add_argument("--clock", choices=["wall", "dtime"], default="wall")
+    parser.add_argument("--clock", choices=["wall", "dtime", "cpu"], default="wall")
     parser.add_argument("--threads", type=int, default=2, help="CP-SAT workers of whole-model solves (default 2)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--strategy", choices=["lns", "plain"], default="lns")

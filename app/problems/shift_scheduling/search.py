@@ -44,8 +44,7 @@ class Settings:
     lanes: int = 0  # neighbourhood solves at a time; 0 = one per CP-SAT worker of the run
     stall: int = 60  # neighbourhoods in a row without a gain end a neighbourhood phase early
     phase_seconds: float = 10.0  # a neighbourhood phase, then a whole-model solve
-    full_share: float = 0.1  # of the remaining time, for such a whole-model solve
-    full_min: float = 2.0
+    whole_ratio: float = 0.25  # that whole-model solve lasts this share of a phase
 
 
 @dataclass
@@ -61,14 +60,13 @@ class Incumbent:
         with self.lock:
             return self.values, self.objective
 
-    def offer(self, solver: cp_model.CpSolver) -> float:
-        """Adopt the last solve's solution if it is no worse; the objective gained (0 if none)."""
-        objective = solver.objective_value
+    def offer(self, values: list[int], objective: float) -> float:
+        """Adopt a complete assignment if it is no worse; the objective gained (0 if none)."""
         with self.lock:
             if self.objective is not None and objective > self.objective:
                 return 0.0
             gain = 0.0 if self.objective is None else self.objective - objective
-            self.values, self.objective = list(solver.response_proto.solution), objective
+            self.values, self.objective = values, objective
             self.since_gain = 0 if gain > 0 else self.since_gain + 1
             return gain
 
@@ -81,6 +79,16 @@ class Board:
         self.model, self.vars = build(inp)
         self.pin = self.model.add_bool_and([])  # rewritten per neighbourhood
         self.cells = [(p, d, var.index) for (p, d, _), var in self.vars.assign.items()]
+        objective = self.model.proto.objective
+        self.objective_terms = list(zip(objective.vars, objective.coeffs, strict=True))
+        self.objective_offset = objective.offset
+
+    def solution_of(self, solver: cp_model.CpSolver) -> tuple[list[int], float]:
+        """The last solve's assignment and its exact objective: CP-SAT's own figure can be overstated
+        (see DESIGN.md), and a loose figure would loosen the cap of the next neighbourhood."""
+        values = list(solver.response_proto.solution)
+        cost = sum(c * (values[i] if i >= 0 else -values[-i - 1]) for i, c in self.objective_terms)
+        return values, self.objective_offset + cost
 
     def extract(self, value: Any) -> dict:
         return extract(self.inp, self.vars, value)
@@ -137,23 +145,34 @@ def search(ctx: Any, settings: Settings = Settings()) -> str | None:
     lanes = settings.lanes or max(1, ctx.threads)
     boards = [board] + [Board(ctx.inp) for _ in range(lanes - 1)]
     chooser, lock = Chooser(random.Random(ctx.seed)), threading.Lock()
+    whole = settings.whole_ratio * settings.phase_seconds
     while not ctx.stopped():
-        until = ctx.remaining() - settings.phase_seconds
-        threads = [
-            threading.Thread(target=_lane, args=(ctx, b, best, chooser, lock, settings, until), daemon=True)
-            for i, b in enumerate(boards)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        _neighbourhoods(ctx, boards, best, chooser, lock, settings)
         if ctx.stopped():
             break
+        # Lanes that stalled have likely found what neighbourhoods can: give the whole model (its bound,
+        # its own moves) twice as long as last time; after a phase that still gained, the usual share.
+        stalled = best.since_gain >= settings.stall
+        whole = min(2 * whole, ctx.remaining()) if stalled else settings.whole_ratio * settings.phase_seconds
         best.since_gain = 0
-        status = _whole(ctx, board, best, max(settings.full_min, settings.full_share * ctx.remaining()))
+        status = _whole(ctx, board, best, whole)
         if status is not None:
             return status
     return None
+
+
+def _neighbourhoods(
+    ctx: Any, boards: list[Board], best: Incumbent, chooser: Chooser, lock: threading.Lock, settings: Settings
+) -> None:
+    """One phase: a lane per board, until the phase ends, the search is stopped or the lanes stall."""
+    until = ctx.remaining() - settings.phase_seconds
+    threads = [
+        threading.Thread(target=_lane, args=(ctx, b, best, chooser, lock, settings, until), daemon=True) for b in boards
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def _lane(
@@ -169,7 +188,7 @@ def _lane(
         params = {"max_deterministic_time": settings.sub_dtime}
         limit = settings.sub_seconds
         sub = ctx.solve(board.model, board.extract, time_limit=limit, params=params, threads=1, full=False)
-        gain = best.offer(sub.solver) if sub.solution is not None else 0.0
+        gain = best.offer(*board.solution_of(sub.solver)) if sub.solution is not None else 0.0
         if sub.solution is None:
             with best.lock:
                 best.since_gain += 1
@@ -186,7 +205,7 @@ def _whole(ctx: Any, board: Board, best: Incumbent, seconds: float) -> str | Non
     if sub.status == "INFEASIBLE" and best.values is None:
         return "INFEASIBLE"
     if sub.solution is not None:
-        best.offer(sub.solver)
+        best.offer(*board.solution_of(sub.solver))
     return "OPTIMAL" if sub.status == "OPTIMAL" else None
 
 
@@ -196,4 +215,4 @@ def _complete(ctx: Any, board: Board, best: Incumbent, solution: dict) -> None:
     board.pin_roster(solution)
     sub = ctx.solve(board.model, board.extract, time_limit=min(5.0, ctx.remaining()), full=False, report=False)
     if sub.solution is not None:
-        best.offer(sub.solver)
+        best.offer(*board.solution_of(sub.solver))
