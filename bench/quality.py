@@ -11,7 +11,11 @@ prints per instance: the best known objective (best_known.csv), ours (the object
 problem's checker), the gap (ours - best) / best, the time to best (elapsed time of the last progress
 point that improved the objective), the solve's wall time, CP-SAT's own objective (it can overstate the
 true cost, see DESIGN.md) and the solver status; then the mean gap.
-The table is also written as CSV to bench/results/ (gitignored).
+It also reports the time to the first feasible roster and the load average at the start and the end.
+`--held-back 1-6` adds the generated held-back rosters (bench/roster_generator.py, submitted as JSON);
+they have no published best, so their gap is to the best any run has found (bench/results/
+held_back_best.csv, updated by each run). The table is written as CSV to bench/results/ (gitignored)
+and appended, one line per instance, to bench/results/quality_history.csv (kept in git).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import http.client
 import json
 import math
 import os
+import subprocess
 import sys
 import time
 from datetime import datetime
@@ -31,10 +36,13 @@ from urllib.parse import urlsplit
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.roster_generator import generate  # noqa: E402
 from bench.stack import Stack  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "benchmarks" / "shift_scheduling"
 RESULTS = ROOT / "bench" / "results"
+HISTORY = RESULTS / "quality_history.csv"
+HELD_BACK_BEST = RESULTS / "held_back_best.csv"
 POLL_SECONDS = 1.0
 
 
@@ -75,8 +83,14 @@ def time_to_best(progress: list[dict]) -> float | None:
     return when
 
 
-def row_for(instance: str, best: float, run: dict) -> dict:
+def first_feasible(progress: list[dict]) -> float | None:
+    """Elapsed seconds of the first progress point with a solution."""
+    return next((point["elapsed"] for point in progress if point["objective"] is not None), None)
+
+
+def row_for(instance: str, best: float | None, run: dict) -> dict:
     ours = run.get("objective")
+    best = best if best is not None else ours  # a held-back roster nobody has solved yet
     status = run.get("solver_status") or "-"
     if run.get("status") != "succeeded":
         status = f"{run.get('status')}/{status}" + (f" ({run['error']})" if run.get("error") else "")
@@ -84,14 +98,74 @@ def row_for(instance: str, best: float, run: dict) -> dict:
         "instance": instance,
         "best_known": best,
         "ours": ours,
-        "gap_pct": None if ours is None else 100 * (ours - best) / best,
+        "gap_pct": None if ours is None or not best else 100 * (ours - best) / best,
+        "bound": run.get("best_bound"),  # proven lower bound: (ours - bound) / ours bounds the true gap
         "solver_objective": run.get("solver_objective"),  # CP-SAT's own figure; may overstate (DESIGN.md)
         "status": status,
         "time_to_best_s": time_to_best(run.get("progress", [])),
+        "first_feasible_s": first_feasible(run.get("progress", [])),
         "wall_time_s": run.get("wall_time"),
         "threads": run.get("threads"),
         "run_id": run.get("id"),
     }
+
+
+def submissions(args: argparse.Namespace) -> dict[str, dict]:
+    """The run submissions, by instance name: benchmark files (their text format) and held-back rosters (JSON)."""
+    bodies = {
+        name: {"problem_type": "shift_scheduling", "format": "benchmark_text", "name": name,
+               "input": (args.data / f"{name}.txt").read_text(), "time_limit": args.time_limit}
+        for name in (parse_instances(args.instances) if args.instances else [])
+    }  # fmt: skip
+    if args.held_back:
+        lo, _, hi = args.held_back.partition("-")
+        for number in range(int(lo), int(hi or lo) + 1):
+            bodies[f"HeldBack{number}"] = {"problem_type": "shift_scheduling", "name": f"HeldBack{number}",
+                                           "input": generate(number).model_dump(), "time_limit": args.time_limit}
+    return bodies
+
+
+def held_back_best() -> dict[str, float]:
+    """The best objective any run has found for each held-back roster (they have no published best)."""
+    if not HELD_BACK_BEST.exists():
+        return {}
+    with open(HELD_BACK_BEST) as f:
+        return {r["instance"]: float(r["best_known"]) for r in csv.DictReader(f)}
+
+
+def update_held_back_best(rows: list[dict]) -> None:
+    best = held_back_best()
+    for r in rows:
+        if r["instance"].startswith("HeldBack") and r["ours"] is not None:
+            best[r["instance"]] = min(best.get(r["instance"], math.inf), r["ours"])
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    with open(HELD_BACK_BEST, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["instance", "best_known"])
+        writer.writerows(sorted(best.items()))
+
+
+def append_history(rows: list[dict], started: datetime, args: argparse.Namespace, load_start, load_end) -> None:
+    """One line per instance and run in bench/results/quality_history.csv (kept in git: the trend)."""
+    new = not HISTORY.exists()
+    with open(HISTORY, "a", newline="") as f:
+        writer = csv.writer(f)
+        if new:
+            writer.writerow(["started", "commit", "time_limit", "threads", "instance", "best_known", "ours", "gap_pct",
+                             "first_feasible_s", "time_to_best_s", "status", "load_start_1m", "load_end_1m"])
+        for r in rows:
+            writer.writerow([f"{started:%Y-%m-%d %H:%M:%S}", commit(), args.time_limit, r["threads"], r["instance"],
+                             r["best_known"], r["ours"], fmt(r["gap_pct"], ".2f"), fmt(r["first_feasible_s"], ".2f"),
+                             fmt(r["time_to_best_s"], ".2f"), r["status"], f"{load_start[0]:.2f}",
+                             f"{load_end[0]:.2f}"])
+
+
+def commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+        return out.stdout.strip()
+    except OSError:
+        return ""
 
 
 def fmt(value, spec: str) -> str:
@@ -105,10 +179,14 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="rq worker processes (default 1)")
     parser.add_argument("--threads", type=int, default=None, help="CP-SAT workers per solve (default: server's)")
     parser.add_argument("--data", type=Path, default=DATA, help=f"instance folder (default {DATA})")
+    parser.add_argument("--held-back", default="", help="also generated rosters (bench/roster_generator.py), e.g. 1-6")
     args = parser.parse_args()
-    instances = parse_instances(args.instances)
+    bodies = submissions(args)
+    instances = list(bodies)
     with open(args.data / "best_known.csv") as f:
         best_known = {r["instance"]: float(r["best_known"]) for r in csv.DictReader(f)}
+    best_known |= held_back_best()
+    load_at_start = os.getloadavg()
 
     started = datetime.now()
     rows: list[dict] = []
@@ -117,9 +195,7 @@ def main() -> int:
         stack.start_workers(args.workers)
         # Submit everything at once: the workers take the runs from the queue in order.
         run_ids: dict[str, int] = {}
-        for name in instances:
-            body = {"problem_type": "shift_scheduling", "format": "benchmark_text", "name": name,
-                    "input": (args.data / f"{name}.txt").read_text(), "time_limit": args.time_limit}
+        for name, body in bodies.items():
             if args.threads:
                 body["threads"] = args.threads
             status, run = api.call("POST", "/api/v1/runs", body)
@@ -147,18 +223,25 @@ def main() -> int:
         for name in instances:
             if name not in finished:  # never reached a terminal state: report what it had
                 finished[name] = {**api.call("GET", f"/api/v1/runs/{run_ids[name]}")[1], "status": "timeout"}
-            rows.append(row_for(name, best_known[name], finished[name]))
+            rows.append(row_for(name, best_known.get(name), finished[name]))
 
-    print(f"\n{'instance':<11} {'best':>6} {'ours':>6} {'gap %':>7} {'to best s':>9} {'wall s':>7} "
+    print(f"\n{'instance':<11} {'best':>6} {'ours':>6} {'gap %':>7} {'first s':>7} {'to best s':>9} {'wall s':>7} "
           f"{'solver':>6}  status")
     for r in rows:
-        print(f"{r['instance']:<11} {r['best_known']:>6.0f} {fmt(r['ours'], '.0f'):>6} {fmt(r['gap_pct'], '.2f'):>7} "
+        print(f"{r['instance']:<11} {fmt(r['best_known'], '.0f'):>6} {fmt(r['ours'], '.0f'):>6} "
+              f"{fmt(r['gap_pct'], '.2f'):>7} {fmt(r['first_feasible_s'], '.1f'):>7} "
               f"{fmt(r['time_to_best_s'], '.1f'):>9} {fmt(r['wall_time_s'], '.1f'):>7} "
               f"{fmt(r['solver_objective'], '.0f'):>6}  {r['status']}")
+    load_at_end = os.getloadavg()
+    for group in ("Instance", "HeldBack"):
+        gaps = [r["gap_pct"] for r in rows if r["gap_pct"] is not None and r["instance"].startswith(group)]
+        if gaps:
+            print(f"{group}: mean gap {sum(gaps) / len(gaps):.2f} %, max {max(gaps):.2f} % over {len(gaps)} "
+                  f"with a solution")
+    print(f"load average (1/5/15 min) at the start: {' '.join(f'{x:.1f}' for x in load_at_start)}, "
+          f"at the end: {' '.join(f'{x:.1f}' for x in load_at_end)}")
     gaps = [r["gap_pct"] for r in rows if r["gap_pct"] is not None]
-    mean = f"{sum(gaps) / len(gaps):.2f} %" if gaps else "-"
-    print(f"mean gap: {mean} over {len(gaps)} of {len(rows)} instances with a solution; "
-          f"load average at the end (1/5/15 min): {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    update_held_back_best(rows)
 
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"quality-{args.time_limit:g}s-{started:%Y%m%d-%H%M%S}.csv"
@@ -166,7 +249,8 @@ def main() -> int:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    print(f"CSV: {out.relative_to(ROOT)}")
+    append_history(rows, started, args, load_at_start, load_at_end)
+    print(f"CSV: {out.relative_to(ROOT)}; history appended to {HISTORY.relative_to(ROOT)}")
     return 0 if len(gaps) == len(rows) else 1
 
 

@@ -18,6 +18,7 @@ from app.problems.shift_scheduling.estimate import estimate
 from app.problems.shift_scheduling.importer import import_text
 from app.problems.shift_scheduling.model import build, extract, hint
 from app.problems.shift_scheduling.schema import Input, validate
+from app.problems.shift_scheduling.search import search
 
 
 def summary(inp: Input) -> dict[str, int]:
@@ -59,6 +60,8 @@ PROBLEM = register(
         # default portfolio only runs it from 6 workers up.
         solver_params={"extra_subsolvers": ["max_lp"]},
         estimate=estimate,
+        # A quick first roster, then a large-neighbourhood search of the roster's own (search.py).
+        search=search,
         page_context=page_context,
         exports=[Export("roster.csv", "Roster (CSV)", "text/csv", rosters.csv_export)],
     )

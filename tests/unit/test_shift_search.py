@@ -1,0 +1,114 @@
+"""The roster search strategy (app/problems/shift_scheduling/search.py) driven by the real runner."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from app.problems.shift_scheduling import PROBLEM, demo, import_text
+from app.problems.shift_scheduling.search import search
+from tests.unit.conftest import SHIFT_BENCHMARKS
+from workers import runner
+
+
+class Recording(runner.Search):
+    """The runner's context, also keeping every solution the strategy offers, checked or not."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.offered: list[tuple[dict, float]] = []
+        self.offered_lock = threading.Lock()
+        self.canceled_at: float | None = None
+        self.ended_at: float | None = None
+
+    def report(self, solution: dict, solver_objective: float | None = None) -> bool:
+        with self.offered_lock:
+            self.offered.append((solution, solver_objective))
+        return super().report(solution, solver_objective)
+
+
+def run(inp, time_limit: float, cancel_when=None, checkpoint: dict | None = None, threads: int = 2):
+    """runner.run with the roster problem; returns (outcome, seconds taken, Recording context).
+
+    `cancel_when(ctx)` asks for a cancel once it is true; ctx.canceled_at records when it first was."""
+    made: list[Recording] = []
+    original = runner.Search
+
+    def make(*args, **kwargs):
+        made.append(Recording(*args, **kwargs))
+        return made[-1]
+
+    def cancel_requested() -> bool:
+        ctx = made[0]
+        if cancel_when is not None and ctx.canceled_at is None and cancel_when(ctx):
+            ctx.canceled_at = time.monotonic()
+        return ctx.canceled_at is not None
+
+    t0 = time.monotonic()
+    runner.Search = make
+    try:
+        outcome = runner.run(
+            PROBLEM,
+            inp,
+            time_limit=time_limit,
+            threads=threads,
+            seed=0,
+            cancel_requested=cancel_requested,
+            flush=lambda live: None,
+            interval=0.5,
+            checkpoint=checkpoint,
+        )
+    finally:
+        runner.Search = original
+    made[0].ended_at = time.monotonic()
+    return outcome, made[0].ended_at - t0, made[0]
+
+
+def benchmark(n: int):
+    return import_text((SHIFT_BENCHMARKS / f"Instance{n}.txt").read_text())
+
+
+def test_the_roster_problem_uses_its_own_search():
+    assert PROBLEM.search is search
+
+
+@pytest.mark.parametrize("inp", [demo("small"), demo("medium")], ids=["small", "medium"])
+def test_every_roster_the_search_offers_passes_the_checker(inp):
+    outcome, _, ctx = run(inp, time_limit=4)
+    assert outcome.solution is not None and PROBLEM.check(inp, outcome.solution).ok
+    assert ctx.offered, "the search offered no roster"
+    rejected = [c.violations for c in (PROBLEM.check(inp, s) for s, _ in ctx.offered) if not c.ok]
+    assert rejected == []
+
+
+def test_a_small_roster_is_proved_optimal():
+    outcome, _, _ = run(benchmark(1), time_limit=20)
+    assert outcome.status == "OPTIMAL" and outcome.objective == 607
+
+
+def test_deadline_is_kept_within_a_second():
+    outcome, took, _ = run(benchmark(8), time_limit=3)
+    assert took < 3 + 1
+    assert outcome.solution is None or PROBLEM.check(benchmark(8), outcome.solution).ok
+
+
+def test_cancel_stops_the_neighbourhood_search_within_a_second():
+    # Cancel once the lanes are searching neighbourhoods (past the first whole-model solve).
+    outcome, _, ctx = run(benchmark(5), time_limit=60, cancel_when=lambda ctx: ctx.totals["solves"] >= 4)
+    assert outcome.stop_reason == "canceled"
+    assert ctx.ended_at - ctx.canceled_at < 1
+    assert outcome.solution is not None and PROBLEM.check(benchmark(5), outcome.solution).ok
+
+
+def test_a_resumed_run_starts_from_its_checkpoint():
+    inp = benchmark(5)
+    first, _, _ = run(inp, time_limit=3)
+    assert first.solution is not None
+    outcome, _, ctx = run(inp, time_limit=3, checkpoint=first.solution)
+    offered = [PROBLEM.check(inp, s).objective for s, _ in ctx.offered]
+    assert offered[0] == first.objective  # the runner offers the checkpoint first
+    # Every roster the strategy offers after it is at least as good: it searched from the checkpoint.
+    assert max(offered) <= first.objective
+    assert outcome.objective <= first.objective
