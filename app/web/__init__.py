@@ -10,14 +10,14 @@ from flask import Flask
 from htmx_flask import Htmx
 
 from app import problems
-from app.web import admin, dashboard, errors, formatting, forms, present, results
+from app.web import dashboard, errors, formatting, forms, operations, present, results
 from app.web.views import bp
 
 
 def init_app(app: Flask) -> None:
     Htmx(app)
     app.register_blueprint(bp)
-    app.register_blueprint(admin.bp)
+    app.register_blueprint(operations.bp)
     formatting.init_app(app)
     app.jinja_env.globals.update(
         elapsed=present.elapsed, breakdown_when=results.breakdown_when, problem_types=problems.all_types,
