@@ -95,7 +95,7 @@ def test_reconciler_actions_are_counted_and_logged(client, settings, redis, data
     from workers import maintenance
 
     lost = store_run(database_url, "queued", created_at=utcnow() - timedelta(minutes=5))  # its job never made it
-    dead = store_run(database_url, "running", attempt=settings.MAX_ATTEMPTS)  # its worker was lost too often
+    dead = store_run(database_url, "running", attempt=3, lost=settings.MAX_ATTEMPTS)  # lost too often
     before = client.get("/metrics").get_data(as_text=True)
     assert maintenance.reconcile(settings, redis) == {"requeued": 1, "failed": 1}
     after = client.get("/metrics").get_data(as_text=True)
