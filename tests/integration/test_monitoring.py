@@ -63,9 +63,9 @@ def test_metrics_count_submits_and_read_queues_at_scrape_time(client, redis):
     assert sample(after, "solvequeue_workers", state="busy") == 0
 
 
-def test_json_logs_have_one_object_per_event(database_url, redis_url, redis, monkeypatch, capsys):
+def test_json_logs_have_one_object_per_event(database_url, redis_url, redis, user, monkeypatch, capsys):
     monkeypatch.setenv("LOG_FORMAT", "json")
-    client = create_app({"DATABASE_URL": database_url, "REDIS_URL": redis_url}).test_client()
+    client = signed_in(create_app({"DATABASE_URL": database_url, "REDIS_URL": redis_url}), user)
     try:
         capsys.readouterr()
         run_id = client.post("/api/v1/runs", json={"problem_type": "knapsack", "demo": "tiny"}).get_json()["id"]
