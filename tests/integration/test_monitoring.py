@@ -7,6 +7,7 @@ import json
 import pytest
 
 from app import create_app
+from tests.accounts import signed_in
 
 pytestmark = pytest.mark.integration
 
