@@ -109,10 +109,17 @@ def record_loss(s: Session, run_id: int, owner: str, reason: str) -> Run | None:
 
 
 def finish(
-    s: Session, run_id: int, to: RunStatus, owner: str | None = None, points: list[dict] = (), **fields: Any
+    s: Session,
+    run_id: int,
+    to: RunStatus,
+    owner: str | None = None,
+    points: list[dict] = (),
+    commit: bool = True,
+    **fields: Any,
 ) -> bool:
     """running → a terminal status with its result fields and its last progress `points`, in one
-    transaction; only by the lease holder if `owner` is given."""
+    transaction (`commit=False`: the caller adds to it and commits); only by the lease holder if `owner`
+    is given."""
     assert to.value in {"succeeded", "infeasible", "failed", "canceled"}
     params = {"run_id": run_id, "owner": owner, "to": to.value, "finished_at": utcnow()}
     params.update({f"v_{key}": value for key, value in fields.items()})
@@ -120,7 +127,8 @@ def finish(
     moved = s.connection().execute(stmt, params).rowcount == 1
     if moved:
         _insert_points(s, run_id, points)
-    s.commit()
+    if commit or not moved:
+        s.commit()
     return moved
 
 

@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
+from sqlmodel import select
 from werkzeug.security import generate_password_hash
 
 from app import db
@@ -84,6 +85,6 @@ def admin_headers(database_url: str, username: str = "root") -> dict[str, str]:
     """An admin account (made if missing) and a fresh API token of theirs, as request headers: for
     tests that talk to a real server (gunicorn) over HTTP."""
     with db.session(database_url) as s:
-        found = s.query(User).filter(User.username == username).first()
+        found = s.exec(select(User).where(User.username == username)).first()
     user = found or add_user(database_url, username, is_admin=True)
     return {"Authorization": f"Bearer {tokens.create(database_url, user.id, 'tests')[1]}"}

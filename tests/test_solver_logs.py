@@ -34,6 +34,7 @@ def test_the_stored_log_is_exactly_what_cp_sat_printed(database_url, capfd):
         flush=flush,
         interval=0.2,
     )
+    flush(outcome.live)  # what came after the watcher's last flush is the caller's to store
     printed = capfd.readouterr().out
     stored = solver_logs.read(database_url, run.id)
     assert outcome.solution is not None and len(writer.chunks) > 2  # written in several flushes

@@ -109,10 +109,10 @@ def _solve(settings: config.Settings, run: Run, lease: Lease) -> str:
     if outcome.stop_reason == "taken over":
         return f"run {run.id}: stopped, another attempt holds it now"
     if outcome.stop_reason == "shutdown":
-        _flush(settings, run, outcome.live, lease)  # what improved since the watcher's last flush
+        _flush(settings, run, outcome.live, lease, writer=writer)  # what came since the watcher's last flush
         _flush(settings, run, None, lease, final=outcome)  # the checkpoint the next attempt resumes from
         raise WorkerShutdown(f"run {run.id} interrupted by worker shutdown; it will resume")
-    return _store(settings, run, problem, inp, outcome, lease)
+    return _store(settings, run, problem, inp, outcome, lease, writer)
 
 
 def _on_sigterm_stop(watcher: runner.Watcher) -> None:
@@ -188,13 +188,21 @@ def _gap(objective: float | None, bound: float | None) -> float | None:
 
 
 def _store(
-    settings: config.Settings, run: Run, problem: problems.ProblemType, inp: Any, outcome: runner.Outcome, lease: Lease
+    settings: config.Settings,
+    run: Run,
+    problem: problems.ProblemType,
+    inp: Any,
+    outcome: runner.Outcome,
+    lease: Lease,
+    writer: solver_logs.Writer,
 ) -> str:
     """Check the solution independently, then store the result with its terminal status, the last
-    progress points and the final figures: one transaction (a small run writes nothing else after start)."""
+    progress points, the rest of the solver log and the final figures: one transaction (a small run
+    writes nothing else after its start)."""
     live = outcome.live
-    with live.lock:  # what the watcher's last flush may not have written (it skips an unchanged state)
+    with live.lock:  # what came after the watcher's last flush
         points, live.points = live.points, []
+        text, live.log = "".join(live.log), []
     wall = _wall(run, outcome)
     points.append({"elapsed": wall, "objective": outcome.objective, "bound": outcome.best_bound})
     for p in points:
@@ -243,8 +251,11 @@ def _store(
     else:
         to, fields["error"] = RunStatus.FAILED, "no solution within the time limit"
     with db.session(settings.DATABASE_URL) as s:
-        if not lifecycle.finish(s, run.id, to, owner=lease.owner, points=points, **fields):
+        if not lifecycle.finish(s, run.id, to, owner=lease.owner, points=points, commit=False, **fields):
             return f"run {run.id}: not stored, another attempt holds it now"
+        if text:
+            writer.append(s.connection(), text)
+        s.commit()
     events.finish(run, to.value, outcome, fields)
     if lease.canceled:
         try:

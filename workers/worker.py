@@ -121,6 +121,11 @@ class SolveWorker(Worker):
         except Exception:  # maintenance must never take the worker down
             log.exception("maintenance failed")
 
+    def work(self, *args, **kwargs):
+        # Small runs are solved in this process (_execute_inline): the memory limit holds here too.
+        limit_memory(self.settings.WORKER_MEMORY_LIMIT_MB)
+        return super().work(*args, **kwargs)
+
     # --- the work horse -------------------------------------------------------------------------
     def fork_work_horse(self, job, queue) -> None:
         super().fork_work_horse(job, queue)

@@ -78,7 +78,7 @@ def register_app(app) -> None:
             return http_error(exc)
         return exc
 
-    for code in (404, 405, 413, 429):
+    for code in (400, 403, 404, 405, 413, 429):
         app.register_error_handler(code, _api_or_default)
 
 

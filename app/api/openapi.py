@@ -186,10 +186,15 @@ def document(settings: Settings) -> dict:
                     "summary": "CP-SAT's search log of the run so far (bounded: its start and its newest output)",
                     "operationId": "getRunLog",
                     "parameters": [RUN_ID],
-                    "responses": {
-                        "200": {"description": "The log", "content": {"text/plain": {"schema": {"type": "string"}}}},
-                        "404": _error("Unknown run"),
-                    },
+                    "responses": _signed_in(
+                        {
+                            "200": {
+                                "description": "The log",
+                                "content": {"text/plain": {"schema": {"type": "string"}}},
+                            },
+                            "404": _error("No such run of yours"),
+                        }
+                    ),
                 },
             },
             "/api/v1/runs/{run_id}/cancel": {
@@ -222,7 +227,8 @@ def document(settings: Settings) -> dict:
                     "operationId": "listWorkers",
                     "responses": {
                         "200": _json("WorkerList", "Every registered worker, busiest first"),
-                        "401": _error("Admin credentials required"),
+                        "401": _error("Not signed in: send an API token as Authorization: Bearer <token>"),
+                        "403": _error("Signed in, but not as an admin"),
                         "503": _error("Redis did not answer"),
                     },
                 },
@@ -233,7 +239,8 @@ def document(settings: Settings) -> dict:
                     "operationId": "listQueues",
                     "responses": {
                         "200": _json("QueueList", "The high, default and low queues"),
-                        "401": _error("Admin credentials required"),
+                        "401": _error("Not signed in: send an API token as Authorization: Bearer <token>"),
+                        "403": _error("Signed in, but not as an admin"),
                         "503": _error("Redis did not answer"),
                     },
                 },

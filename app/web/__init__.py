@@ -10,7 +10,7 @@ from flask import Flask
 from htmx_flask import Htmx
 
 from app import problems
-from app.web import dashboard, errors, formatting, forms, operators, present, results
+from app.web import dashboard, errors, formatting, forms, operations, present, results
 from app.web.views import bp
 
 BREAKDOWN_ITEMS_SHOWN = 100  # per rule on the page; the result JSON has every penalty
@@ -19,7 +19,7 @@ BREAKDOWN_ITEMS_SHOWN = 100  # per rule on the page; the result JSON has every p
 def init_app(app: Flask) -> None:
     Htmx(app)
     app.register_blueprint(bp)
-    app.register_blueprint(operators.bp)
+    app.register_blueprint(operations.bp)
     formatting.init_app(app)
     app.jinja_env.globals.update(
         elapsed=present.elapsed, breakdown_when=results.breakdown_when, problem_types=problems.all_types,

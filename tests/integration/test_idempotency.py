@@ -15,6 +15,7 @@ from sqlmodel import func, select
 from app import db
 from app.launcher import free_port
 from app.models import IdempotencyKey, Run, utcnow
+from tests.accounts import admin_headers
 from tests.integration.test_postgres import pg_url  # noqa: F401  (fixture: a throwaway PostgreSQL database)
 from tests.support import answers, start_web, stop_process, wait_for
 
@@ -73,23 +74,23 @@ def test_a_key_expires_after_24_hours(client, redis, database_url):
     assert resp.status_code == 202 and resp.get_json()["id"] != first
 
 
-def _post_json(url: str, body: dict, key: str) -> tuple[int, str, int]:
+def _post_json(url: str, body: dict, key: str, auth: dict[str, str]) -> tuple[int, str, int]:
     req = urllib.request.Request(
         url + "/api/v1/runs",
         data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "Idempotency-Key": key},
+        headers={"Content-Type": "application/json", "Idempotency-Key": key, **auth},
         method="POST",
     )
     with urllib.request.urlopen(req, timeout=30) as resp:
         return resp.status, resp.headers["Location"], json.load(resp)["id"]
 
 
-def _sixteen_at_once(url: str) -> list[tuple[int, str, int]]:
+def _sixteen_at_once(url: str, auth: dict[str, str]) -> list[tuple[int, str, int]]:
     barrier = Barrier(16)
 
     def one(_):
         barrier.wait()  # all 16 requests leave together
-        return _post_json(url, BODY, "pay-once")
+        return _post_json(url, BODY, "pay-once", auth)
 
     with ThreadPoolExecutor(16) as pool:
         return list(pool.map(one, range(16)))
@@ -115,7 +116,7 @@ def server(tmp_path, redis, redis_url):
 
 @pytest.mark.slow
 def test_sixteen_parallel_duplicates_make_exactly_one_run_sqlite(server, database_url, redis):
-    answers_ = _sixteen_at_once(server(database_url))
+    answers_ = _sixteen_at_once(server(database_url), admin_headers(database_url))
     assert len({(loc, rid) for _, loc, rid in answers_}) == 1
     assert sorted(status for status, _, _ in answers_) == [200] * 15 + [202]
     assert run_count(database_url) == 1 and redis.llen("rq:queue:default") == 1
@@ -125,7 +126,7 @@ def test_sixteen_parallel_duplicates_make_exactly_one_run_sqlite(server, databas
 @pytest.mark.postgres
 def test_sixteen_parallel_duplicates_make_exactly_one_run_postgres(server, pg_url, redis):  # noqa: F811
     db.upgrade(pg_url)
-    answers_ = _sixteen_at_once(server(pg_url))
+    answers_ = _sixteen_at_once(server(pg_url), admin_headers(pg_url))
     assert len({(loc, rid) for _, loc, rid in answers_}) == 1
     assert sorted(status for status, _, _ in answers_) == [200] * 15 + [202]
     assert run_count(pg_url) == 1 and redis.llen("rq:queue:default") == 1

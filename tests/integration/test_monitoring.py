@@ -7,6 +7,7 @@ import json
 import pytest
 
 from app import create_app
+from tests.accounts import signed_in
 
 pytestmark = pytest.mark.integration
 
@@ -63,9 +64,9 @@ def test_metrics_count_submits_and_read_queues_at_scrape_time(client, redis):
     assert sample(after, "solvequeue_workers", state="busy") == 0
 
 
-def test_json_logs_have_one_object_per_event(database_url, redis_url, redis, monkeypatch, capsys):
+def test_json_logs_have_one_object_per_event(database_url, redis_url, redis, user, monkeypatch, capsys):
     monkeypatch.setenv("LOG_FORMAT", "json")
-    client = create_app({"DATABASE_URL": database_url, "REDIS_URL": redis_url}).test_client()
+    client = signed_in(create_app({"DATABASE_URL": database_url, "REDIS_URL": redis_url}), user)
     try:
         capsys.readouterr()
         run_id = client.post("/api/v1/runs", json={"problem_type": "knapsack", "demo": "tiny"}).get_json()["id"]
@@ -95,7 +96,7 @@ def test_reconciler_actions_are_counted_and_logged(client, settings, redis, data
     from workers import maintenance
 
     lost = store_run(database_url, "queued", created_at=utcnow() - timedelta(minutes=5))  # its job never made it
-    dead = store_run(database_url, "running", attempt=settings.MAX_ATTEMPTS)  # its worker was lost too often
+    dead = store_run(database_url, "running", attempt=3, lost=settings.MAX_ATTEMPTS)  # lost too often
     before = client.get("/metrics").get_data(as_text=True)
     assert maintenance.reconcile(settings, redis) == {"requeued": 1, "failed": 1}
     after = client.get("/metrics").get_data(as_text=True)

@@ -8,7 +8,7 @@ from redis.exceptions import RedisError
 from app import cluster
 from app.auth import admin_required
 
-bp = Blueprint("operators", __name__)
+bp = Blueprint("operations", __name__)
 
 
 @bp.get("/workers")
@@ -22,5 +22,5 @@ def workers():
     except RedisError:
         ctx["unavailable"] = True  # say so, and keep polling: it shows up again when Redis is back
     if request.htmx and not request.htmx.history_restore_request:
-        return render_template("admin/_cluster.html", **ctx)
-    return render_template("admin/workers.html", **ctx)
+        return render_template("operations/_cluster.html", **ctx)
+    return render_template("operations/workers.html", **ctx)
