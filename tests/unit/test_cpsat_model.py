@@ -153,3 +153,10 @@ def test_solve_again_hints_every_variable_with_the_solution(fmt):
     assert list(again.proto.solution_hint.values) == result["solution"]["assignment"]
     assert pages.solution_csv(stored, result).splitlines()[1] == f"start_0_0,{result['solution']['assignment'][0]}"
     assert json_format.MessageToDict(again.proto)["constraints"] == json_format.MessageToDict(inp.proto)["constraints"]
+
+
+def test_a_non_finite_objective_is_refused():
+    doc = {"variables": [{"domain": ["0", "1"]}], "floatingPointObjective": {"vars": [0], "coeffs": ["NaN"]}}
+    with pytest.raises(InputError) as caught:
+        validate({"model": doc})
+    assert "not a finite number" in caught.value.errors[0]["message"]

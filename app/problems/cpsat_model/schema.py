@@ -8,6 +8,7 @@ parameters a user may set). Every problem is an InputError naming the field, e.g
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from google.protobuf import json_format, text_format
@@ -165,6 +166,11 @@ def _check_model(inp: Input, settings: config.Settings) -> None:
         errors.append(f"the model has {len(proto.variables)} variables; at most {settings.CPSAT_MAX_VARIABLES}")
     if len(proto.constraints) > settings.CPSAT_MAX_CONSTRAINTS:
         errors.append(f"the model has {len(proto.constraints)} constraints; at most {settings.CPSAT_MAX_CONSTRAINTS}")
+    floats = [*proto.floating_point_objective.coeffs, proto.floating_point_objective.offset]
+    floats += [proto.objective.offset, proto.objective.scaling_factor]
+    if not all(math.isfinite(f) for f in floats):
+        # CP-SAT's validator lets a NaN coefficient through; a NaN objective is not JSON.
+        errors.append("the objective has a coefficient, offset or scaling factor that is not a finite number")
     if errors:
         raise InputError([{"path": "model", "message": e} for e in errors])
     message = inp.cp_model().validate()
