@@ -30,6 +30,7 @@ import random
 import signal
 import statistics
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -84,6 +85,10 @@ class Chaos:
         self.restart_at: dict[str, float] = {}  # worker name -> when to start it again
         self.cancel_at: dict[int, float] = {}
         self.engine = db.get_engine(stack.database_url)
+        # Restarts of the web (slow to boot on a busy machine) run in the background, so that the
+        # observations (and the recovery times taken from them) go on meanwhile.
+        self.background: threading.Thread | None = None
+        self.lock = threading.Lock()  # the stack's list of children
         self.inputs = [("demo", d) for d in ("small", "medium")] + [
             ("benchmark_text", (DATA / f"Instance{i}.txt").read_text()) for i in range(1, 6)
         ]
@@ -98,16 +103,29 @@ class Chaos:
     def start_worker(self, name: str) -> None:
         cmd = procfile_command("worker", self.stack.env)
         cmd[0] = str(Path(sys.executable).parent / cmd[0])
-        self.workers[name] = self.stack._spawn(name, [*cmd, "--name", f"{name}-{uuid.uuid4().hex[:6]}"])
+        with self.lock:
+            self.workers[name] = self.stack._spawn(name, [*cmd, "--name", f"{name}-{uuid.uuid4().hex[:6]}"])
 
     def forget(self, proc) -> None:
-        self.stack.children = [(n, p) for n, p in self.stack.children if p is not proc]
+        with self.lock:
+            self.stack.children = [(n, p) for n, p in self.stack.children if p is not proc]
+
+    def start_web(self) -> None:
+        try:
+            self.stack.start_web(port=self.port, timeout=180)
+        except RuntimeError as exc:
+            print(f"  the web did not come back: {exc}", flush=True)
+
+    def in_background(self, task, *args) -> None:
+        self.background = threading.Thread(target=task, args=args, daemon=True)
+        self.background.start()
 
     def restart_web(self) -> None:
-        old = next(p for n, p in self.stack.children if n == "web")
+        with self.lock:
+            old = next(p for n, p in self.stack.children if n == "web")
         _terminate(old, rq_worker=False)
         self.forget(old)
-        self.stack.start_web(port=self.port)
+        self.start_web()
 
     def restart_redis(self) -> None:
         old = next(p for n, p in self.stack.children if n == "redis")
@@ -123,6 +141,7 @@ class Chaos:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
             headers = {"Content-Type": "application/json"} if body is not None else {}
+            headers.update(self.stack.auth)
             conn.request(method, path, json.dumps(body) if body is not None else None, headers)
             response = conn.getresponse()
             raw = response.read()
@@ -206,6 +225,8 @@ class Chaos:
 
     # --- faults -------------------------------------------------------------------------------
     def strike(self, active: list[dict]) -> None:
+        if self.background is not None and self.background.is_alive():
+            return  # a restart is still under way
         kind = self.rnd.choices(list(FAULTS), weights=list(FAULTS.values()))[0]
         running = [r for r in active if r["status"] == "running" and r["worker"]]
         if kind.startswith("horse") and not running:
@@ -230,18 +251,19 @@ class Chaos:
                     _kill(int(row["worker"].rsplit(" pid ", 1)[1]), signal.SIGKILL)
             self.restart_at[name] = now + self.rnd.uniform(1, 4)
         elif kind == "platform_restart":
-            self.platform_restart(running)
+            self.in_background(self.platform_restart, running)
         elif kind == "redis_restart":
             self.restart_redis()
         else:
-            self.restart_web()
+            self.in_background(self.restart_web)
         print(f"  {time.strftime('%H:%M:%S')} {kind} ({len(running)} running)", flush=True)
 
     def platform_restart(self, running: list[dict]) -> None:
         now = time.monotonic()
         for row in running:
             self.tally.events.append((now, row["id"], row["attempt"], "restart"))
-        procs = [p for n, p in self.stack.children if n == "web" or n.startswith("chaos-")]
+        with self.lock:
+            procs = [p for n, p in self.stack.children if n == "web" or n.startswith("chaos-")]
         for proc in procs:
             _kill(proc.pid, signal.SIGTERM)
         deadline = time.monotonic() + 10  # then SIGKILL, as a platform does after its grace
@@ -250,13 +272,15 @@ class Chaos:
         for proc in procs:
             _terminate(proc, rq_worker=False, timeout=0.1)
             self.forget(proc)
-        self.stack.start_web(port=self.port)
         for name in list(self.workers):
             self.start_worker(name)
+        self.start_web()
 
     def restart_dead_workers(self, now: float) -> None:
         # The dead one stays among the stack's children: stopping the stack kills what it left behind
         # (RQ's scheduler process survives a SIGKILLed worker).
+        if self.background is not None and self.background.is_alive():
+            return  # a platform restart starts them itself
         for name, proc in list(self.workers.items()):
             if proc.poll() is not None and now >= self.restart_at.get(name, 0):
                 self.start_worker(name)
@@ -285,6 +309,8 @@ class Chaos:
                 break
             time.sleep(0.1)
         print(f"faults stop after {time.monotonic() - t0:.0f} s; draining", flush=True)
+        if self.background is not None:
+            self.background.join()
         self.restart_at.clear()
         self.restart_dead_workers(time.monotonic())
         deadline = time.monotonic() + self.args.drain
@@ -300,7 +326,7 @@ def report(chaos: Chaos) -> int:
         rows = {
             r["id"]: dict(r)
             for r in conn.execute(
-                text("SELECT id, status, objective, input, result, finished_at, attempt, lost FROM run")
+                text("SELECT id, status, objective, input, result, finished_at, attempt, lost, error FROM run")
             ).mappings()
         }
         points = conn.execute(text("SELECT run_id, attempt FROM progress_point ORDER BY id")).all()

@@ -65,8 +65,12 @@ def solved_small_demo() -> tuple[dict, dict]:
     solver.solve(model)
     solution = extract(inp, variables, solver.value)
     check = problem.check(inp, solution)
-    result = {"solution": solution, "breakdown": problem.breakdown(check), "checked": True,
-              "summary": problem.summary(inp)}
+    result = {
+        "solution": solution,
+        "breakdown": problem.breakdown(check),
+        "checked": True,
+        "summary": problem.summary(inp),
+    }
     return inp.model_dump(mode="json"), result
 
 
@@ -78,24 +82,48 @@ def fill(database_url: str, runs: int, points: int, statuses=("succeeded", "fail
     rows = []
     for i in range(runs):
         created = now - timedelta(minutes=runs - i)
-        rows.append({
-            "problem_type": "shift_scheduling", "name": f"bench run {i}", "status": rng.choice(statuses),
-            "priority": "default", "time_limit": 30.0, "threads": 2, "input": inp, "input_format": "demo",
-            "result": result, "solver_status": "FEASIBLE", "objective": 100.0 + i % 50, "best_bound": 90.0,
-            "gap": 0.1, "num_solutions": 10, "wall_time": 12.0, "stats": {"seed": 0}, "created_at": created,
-            "started_at": created, "finished_at": created + timedelta(seconds=12), "attempt": 1,
-            "worker": "bench pid 1",
-        })
+        rows.append(
+            {
+                "problem_type": "shift_scheduling",
+                "name": f"bench run {i}",
+                "status": rng.choice(statuses),
+                "priority": "default",
+                "time_limit": 30.0,
+                "threads": 2,
+                "input": inp,
+                "input_format": "demo",
+                "result": result,
+                "solver_status": "FEASIBLE",
+                "objective": 100.0 + i % 50,
+                "best_bound": 90.0,
+                "gap": 0.1,
+                "num_solutions": 10,
+                "wall_time": 12.0,
+                "stats": {"seed": 0},
+                "created_at": created,
+                "started_at": created,
+                "finished_at": created + timedelta(seconds=12),
+                "attempt": 1,
+                "worker": "bench pid 1",
+            }
+        )
     ids = []
     with db.write(database_url) as conn:
         for chunk in range(0, len(rows), 1000):
-            ids += conn.execute(insert(Run).returning(Run.id), rows[chunk:chunk + 1000]).scalars().all()
+            ids += conn.execute(insert(Run).returning(Run.id), rows[chunk : chunk + 1000]).scalars().all()
         per_run = max(1, points // max(1, runs))
         batch = []
         for run_id in ids:
             for k in range(per_run):
-                batch.append({"run_id": run_id, "elapsed": k * 0.5, "objective": 200.0 - k, "bound": 90.0 + k * 0.1,
-                              "attempt": 1})
+                batch.append(
+                    {
+                        "run_id": run_id,
+                        "elapsed": k * 0.5,
+                        "objective": 200.0 - k,
+                        "bound": 90.0 + k * 0.1,
+                        "attempt": 1,
+                    }
+                )
             if len(batch) >= 5000:
                 conn.execute(insert(ProgressPoint), batch)
                 batch = []
@@ -109,14 +137,35 @@ def seed_pair(database_url: str) -> tuple[int, int]:
     finished = fill(database_url, 1, 100)[0]
     inp, _ = solved_small_demo()
     with db.write(database_url) as conn:
-        running = conn.execute(insert(Run).returning(Run.id), {
-            "problem_type": "shift_scheduling", "name": "running", "status": "running", "priority": "default",
-            "time_limit": 3600.0, "threads": 2, "input": inp, "input_format": "demo", "created_at": utcnow(),
-            "started_at": utcnow(), "attempt": 1, "num_solutions": 5, "objective": 150.0,
-        }).scalar_one()
-        conn.execute(insert(ProgressPoint), [{"run_id": running, "elapsed": k * 0.5, "objective": 300.0 - k,
-                                              "bound": 90.0, "attempt": 1} for k in range(200)])
+        running = conn.execute(
+            insert(Run).returning(Run.id),
+            {
+                "problem_type": "shift_scheduling",
+                "name": "running",
+                "status": "running",
+                "priority": "default",
+                "time_limit": 3600.0,
+                "threads": 2,
+                "input": inp,
+                "input_format": "demo",
+                "created_at": utcnow(),
+                "started_at": utcnow(),
+                "attempt": 1,
+                "num_solutions": 5,
+                "objective": 150.0,
+            },
+        ).scalar_one()
+        conn.execute(
+            insert(ProgressPoint),
+            [
+                {"run_id": running, "elapsed": k * 0.5, "objective": 300.0 - k, "bound": 90.0, "attempt": 1}
+                for k in range(200)
+            ],
+        )
     return finished, running
+
+
+AUTH: dict[str, dict[str, str]] = {}  # base URL -> its stack admin's Authorization header
 
 
 class Client:
@@ -134,7 +183,7 @@ class Client:
 def time_endpoints(servers: dict[str, tuple[str, dict[str, str]]], requests: int, rounds: int = 5) -> dict:
     """{server: {endpoint: [seconds]}}: servers take turns in `rounds` rounds, so a change in the
     machine's load hits both alike."""
-    clients = {name: Client(url) for name, (url, _) in servers.items()}
+    clients = {name: Client(url, AUTH.get(url)) for name, (url, _) in servers.items()}
     out: dict[str, dict[str, list[float]]] = {name: {} for name in servers}
     for name, (_, paths) in servers.items():
         for endpoint, path in paths.items():
@@ -166,8 +215,10 @@ def endpoints(finished: int, running: int, deep_before: int) -> dict[str, str]:
 
 def measure(postgres: bool, runs: int, points: int, requests: int) -> None:
     """Two web servers side by side, one on a nearly empty database, one on the filled one."""
-    with Stack(env={"WEB_CONCURRENCY": "1"}, postgres=postgres) as full_stack, \
-            Stack(env={"WEB_CONCURRENCY": "1"}, postgres=postgres) as empty_stack:
+    with (
+        Stack(env={"WEB_CONCURRENCY": "1"}, postgres=postgres) as full_stack,
+        Stack(env={"WEB_CONCURRENCY": "1"}, postgres=postgres) as empty_stack,
+    ):
         e_finished, e_running = seed_pair(empty_stack.database_url)
         fill(empty_stack.database_url, PAGE, PAGE * 10)  # one full page: both lists render 20 rows
         f_finished, f_running = seed_pair(full_stack.database_url)
@@ -176,11 +227,14 @@ def measure(postgres: bool, runs: int, points: int, requests: int) -> None:
             "empty": (empty_stack.start_web(), endpoints(e_finished, e_running, e_running + 1)),
             "full": (full_stack.start_web(), endpoints(f_finished, f_running, ids[len(ids) // 10])),
         }
+        AUTH.update({servers["empty"][0]: empty_stack.auth, servers["full"][0]: full_stack.auth})
         timed = time_endpoints(servers, requests)
     empty, full = timed["empty"], timed["full"]
     kind = "PostgreSQL" if postgres else "SQLite"
-    print(f"\n{kind}: {runs:,} finished runs, {points:,} progress points; {requests} sequential requests each, "
-          "empty and full servers taking turns")
+    print(
+        f"\n{kind}: {runs:,} finished runs, {points:,} progress points; {requests} sequential requests each, "
+        "empty and full servers taking turns"
+    )
     print(f"{'endpoint':24} {'empty p50':>10} {'p99':>8} {'full p50':>10} {'p99':>8} {'p50 ratio':>10}")
     worst = 0.0
     for name in empty:

@@ -50,6 +50,18 @@ if str(ROOT) not in sys.path:  # so `app` imports when a bench script is run as 
 from app import db  # noqa: E402
 from app.launcher import free_port, start_bundled_redis  # noqa: E402
 
+# A private stack on localhost measures the server, not its limits: development settings (no real
+# SECRET_KEY needed) and rate limits / queue caps out of the way. `env=` overrides any of them.
+BENCH_SETTINGS = {"SOLVEQUEUE_ENV": "development", "RATE_LIMIT_SUBMIT": "1000000 per minute",
+                  "MAX_QUEUED_PER_USER": "1000000", "MAX_QUEUED_TOTAL": "1000000"}
+
+
+def _bench_token(database_url: str) -> str:
+    from app.auth import accounts, tokens
+
+    user = accounts.create(database_url, "bench", None, is_admin=True)
+    return tokens.create(database_url, user.id, "bench")[1]
+
 
 def procfile_command(process: str, env: dict[str, str]) -> list[str]:
     """The Procfile's command for `process` ("web", "worker"), with $VAR and ${VAR:-default} expanded."""
@@ -75,6 +87,7 @@ class Stack:
         if postgres:
             self.database_url = PG_SERVER.rsplit("/", 1)[0] + "/" + self.pg_database
         self.redis: Redis | None = None
+        self.token = ""  # an admin's API token in the stack's database (created on enter)
         self._old_sigterm = None
 
     # --- context manager -------------------------------------------------------------------------
@@ -88,6 +101,7 @@ class Stack:
             if self.pg_database:
                 _pg_admin(f'CREATE DATABASE "{self.pg_database}"')
             db.create_tables(self.database_url)
+            self.token = _bench_token(self.database_url)
         except BaseException:
             self.stop()
             raise
@@ -99,8 +113,13 @@ class Stack:
 
     @property
     def env(self) -> dict[str, str]:
-        return {**os.environ, "DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
+        return {**os.environ, **BENCH_SETTINGS, "DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
                 "PYTHONPATH": str(ROOT), **self.extra_env}
+
+    @property
+    def auth(self) -> dict[str, str]:
+        """The header that signs a request in as the stack's admin (every run is visible to it)."""
+        return {"Authorization": f"Bearer {self.token}"}
 
     # --- starting things -------------------------------------------------------------------------
     def start_web(

@@ -138,12 +138,17 @@ def outcome(run: Run) -> Outcome:
     return Outcome("muted", status.value.capitalize(), "")
 
 
-def status_context(run: Run, settings: Settings, query: Mapping[str, str] | None = None) -> dict:
+def status_context(
+    run: Run, settings: Settings, query: Mapping[str, str] | None = None, with_result: bool = True
+) -> dict:
     """What runs/_live.html needs; the result only once the run is terminal (polls stay cheap).
-    `query` (the request's args) lets a problem's result view page or filter (e.g. a chosen date)."""
-    ctx: dict = {"run": run, "live": live(run, settings)}
+    `query` (the request's args) lets a problem's result view page or filter (e.g. a chosen date).
+    `with_result=False`: the status fragment, which never carries the result (it loads it separately)."""
+    ctx: dict = {"run": run, "live": live(run, settings), "result_deferred": not with_result}
     if run.is_terminal:
-        ctx.update(outcome=outcome(run), downloads=downloads.available(run), **results.context(run, query))
+        ctx.update(outcome=outcome(run), downloads=downloads.available(run))
+        if with_result:
+            ctx.update(results.context(run, query))
     return ctx
 
 

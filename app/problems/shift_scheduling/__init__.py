@@ -26,8 +26,10 @@ def summary(inp: Input) -> dict[str, int]:
 
 
 def page_context(inp: dict, result: dict, query) -> dict:
-    """The roster grid for templates/problems/shift_scheduling/_result.html."""
-    return {"roster": rosters.build(inp, result["solution"], result.get("breakdown", []))}
+    """One page of the roster grid (`?staff_page=N`) for templates/problems/shift_scheduling/_result.html."""
+    raw = str(query.get("staff_page", "1"))
+    page = int(raw) if raw.isdigit() and len(raw) < 7 else 1
+    return {"roster": rosters.build(inp, result["solution"], result.get("breakdown", []), page)}
 
 
 RULES = [
