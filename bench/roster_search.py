@@ -114,6 +114,7 @@ def main() -> int:
             "load": f"{os.getloadavg()[0]:.1f}",
         }
         rows.append(row)
+        save([row], held_best)  # row by row: a run cut short keeps what it measured
         gap, first, to_best = (row[k] or 0 for k in ("gap_pct", "first_feasible", "time_to_best"))
         print(
             f"{name:<11} {ref or 0:>6.0f} {ours or 0:>6.0f} {gap:>7.2f} {first:>7.2f} {to_best:>9.2f} "
@@ -126,7 +127,6 @@ def main() -> int:
             f"mean gap {sum(gaps) / len(gaps):.2f} % (max {max(gaps):.2f} %) over {len(gaps)}; "
             f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
         )
-    save(rows, held_best)
     return 0
 
 
