@@ -16,12 +16,13 @@ import signal
 import time
 
 from ortools.sat.python import cp_model  # noqa: F401  (preload for forked work horses)
-from redis import Redis
+from redis import ConnectionPool, Redis
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
 from rq.worker import Worker
 
 from app import config, db, lifecycle, problems
+from app.models import utcnow
 from workers import jobs, maintenance  # noqa: F401  (preload the job module)
 
 problems.all_types()  # preload every problem module
@@ -75,7 +76,11 @@ class SolveWorker(Worker):
 
     def run_maintenance_tasks(self) -> None:
         if super().should_run_maintenance_tasks:
-            super().run_maintenance_tasks()  # RQ's own registry cleanup
+            try:
+                super().run_maintenance_tasks()  # RQ's own: registry cleanup, restarting a dead scheduler
+            except Exception:  # e.g. Redis down while the scheduler's client tries to start it again
+                log.exception("RQ's maintenance failed")
+                self.last_cleaned_at = utcnow()  # try again at the next interval, not in a tight loop
             self._guarded(maintenance.run_once)
         else:
             self._guarded(maintenance.recover_once)
@@ -88,6 +93,15 @@ class SolveWorker(Worker):
                 log.info("maintenance: %s", counts)
         except Exception:  # maintenance must never take the worker down
             log.exception("maintenance failed")
+
+    def _start_scheduler(self, *args, **kwargs) -> None:
+        # RQ's scheduler process gets a client that gives up when Redis is gone, as RQ's own does: a
+        # patient one would outlive a killed worker for ever. The worker starts a new one when it died.
+        patient, self.connection = self.connection, impatient(self.connection)
+        try:
+            super()._start_scheduler(*args, **kwargs)
+        finally:
+            self.connection = patient
 
     # --- the work horse -------------------------------------------------------------------------
     def fork_work_horse(self, job, queue) -> None:
@@ -133,6 +147,13 @@ class SolveWorker(Worker):
                     job.retries_left = 0
         except Exception:  # the lease expires and the reconciler recovers the run anyway
             log.exception("could not record the loss of run %s", run_id)
+
+
+def impatient(client: Redis) -> Redis:
+    """A plain client to the same Redis (redis-py's few default retries)."""
+    pool = client.connection_pool
+    kwargs = {k: v for k, v in pool.connection_kwargs.items() if k != "retry"}
+    return Redis(connection_pool=ConnectionPool(connection_class=pool.connection_class, **kwargs))
 
 
 def run_id_of(job) -> int | None:
