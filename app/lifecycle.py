@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, update
 from sqlmodel import Session
 
 from app.models import ACTIVE, ProgressPoint, Run, RunStatus, utcnow
@@ -25,35 +26,47 @@ def transition(s: Session, run_id: int, to: RunStatus, from_: Iterable[RunStatus
     return moved
 
 
-def start(s: Session, run_id: int, worker: str, lease_seconds: float = LEASE_SECONDS) -> bool:
-    """queued → running, or running → running when the attempt before is gone (its lease expired or
-    was released); takes the lease for `worker` and counts the attempt. A lease that expired without
-    being released means the process holding it died unseen: that counts as a loss."""
-    now = utcnow()
-    running = Run.status == RunStatus.RUNNING.value
+def _start_statement():
+    """queued → running, or running → running when the attempt before is gone (see `start`). Built once:
+    constructing this UPDATE costs more than running it, and every run starts through it."""
+    now, running = bindparam("now"), Run.status == RunStatus.RUNNING.value
     takeable = or_(
         Run.status == RunStatus.QUEUED.value,
         and_(running, or_(Run.lease_owner.is_(None), Run.lease_expires_at < now)),
     )
     died_unseen = and_(running, Run.lease_owner.is_not(None))
-    stmt = (
+    return (
         update(Run)
-        .where(Run.id == run_id, takeable)
+        .where(Run.id == bindparam("run_id"), takeable)
         .values(
             status=RunStatus.RUNNING.value,
             started_at=func.coalesce(Run.started_at, now),
             attempt=Run.attempt + 1,
-            worker=worker,
-            lease_owner=worker,
-            lease_expires_at=now + timedelta(seconds=lease_seconds),
+            worker=bindparam("worker"),
+            lease_owner=bindparam("worker"),
+            lease_expires_at=bindparam("expires"),
             # SET expressions see the row as it was before this UPDATE.
             lost=Run.lost + case((died_unseen, 1), else_=0),
             lost_reason=case((died_unseen, EXPIRED), else_=Run.lost_reason),
         )
+        .returning(Run)
+        .execution_options(synchronize_session=False)
     )
-    moved = s.exec(stmt).rowcount == 1  # type: ignore[call-overload]
+
+
+START = _start_statement()
+
+
+def start(s: Session, run_id: int, worker: str, lease_seconds: float = LEASE_SECONDS) -> Run | None:
+    """queued → running, or running → running when the attempt before is gone (its lease expired or
+    was released); takes the lease for `worker` and counts the attempt. A lease that expired without
+    being released means the process holding it died unseen: that counts as a loss.
+    Returns the run as started (one UPDATE … RETURNING: no second read), None if it could not start."""
+    now = utcnow()
+    params = {"run_id": run_id, "now": now, "worker": worker, "expires": now + timedelta(seconds=lease_seconds)}
+    run = s.execute(START, params).scalars().first()
     s.commit()
-    return moved
+    return run
 
 
 def refresh_lease(s: Session, run_id: int, owner: str, lease_seconds: float = LEASE_SECONDS) -> datetime | None | bool:
@@ -95,18 +108,30 @@ def record_loss(s: Session, run_id: int, owner: str, reason: str) -> Run | None:
     return s.get(Run, run_id, populate_existing=True) if counted else None
 
 
-def finish(s: Session, run_id: int, to: RunStatus, owner: str | None = None, **fields: Any) -> bool:
-    """running → a terminal status with its result fields; only by the lease holder if `owner` is given."""
+def finish(
+    s: Session, run_id: int, to: RunStatus, owner: str | None = None, points: list[dict] = (), **fields: Any
+) -> bool:
+    """running → a terminal status with its result fields and its last progress `points`, in one
+    transaction; only by the lease holder if `owner` is given."""
     assert to.value in {"succeeded", "infeasible", "failed", "canceled"}
-    where = [Run.lease_owner == owner] if owner is not None else []
-    stmt = (
-        update(Run)
-        .where(Run.id == run_id, Run.status == RunStatus.RUNNING.value, *where)
-        .values(status=to.value, finished_at=utcnow(), **fields)
-    )
-    moved = s.exec(stmt).rowcount == 1  # type: ignore[call-overload]
+    params = {"run_id": run_id, "owner": owner, "to": to.value, "finished_at": utcnow()}
+    params.update({f"v_{key}": value for key, value in fields.items()})
+    stmt = _finish_statement(tuple(sorted(fields)), owner is not None)
+    moved = s.connection().execute(stmt, params).rowcount == 1
+    if moved:
+        _insert_points(s, run_id, points)
     s.commit()
     return moved
+
+
+@lru_cache(maxsize=64)
+def _finish_statement(keys: tuple[str, ...], by_owner: bool):
+    # Built once per set of fields (a worker stores the same few): building costs more than running it.
+    where = [Run.id == bindparam("run_id"), Run.status == RunStatus.RUNNING.value]
+    if by_owner:
+        where.append(Run.lease_owner == bindparam("owner"))
+    values = {key: bindparam(f"v_{key}", type_=Run.__table__.c[key].type) for key in keys}
+    return update(Run).where(*where).values(status=bindparam("to"), finished_at=bindparam("finished_at"), **values)
 
 
 def fail(s: Session, run_id: int, error: str, owner: str | None = None) -> bool:
@@ -135,6 +160,12 @@ def record_progress(s: Session, run_id: int, points: list[dict], owner: str | No
     stmt = update(Run).where(Run.id == run_id, Run.status == RunStatus.RUNNING.value, *where).values(**fields)
     live = s.exec(stmt).rowcount == 1  # type: ignore[call-overload]
     if live:
-        s.add_all(ProgressPoint(run_id=run_id, **p) for p in points)
+        _insert_points(s, run_id, points)
     s.commit()
     return live
+
+
+def _insert_points(s: Session, run_id: int, points: list[dict]) -> None:
+    # One executemany without RETURNING: the ORM's unit of work would fetch every new id back.
+    if points:
+        s.connection().execute(insert(ProgressPoint), [{"run_id": run_id, **p} for p in points])

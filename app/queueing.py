@@ -43,10 +43,16 @@ def queue(redis: Redis, priority: str) -> Queue:
 
 
 def enqueue_solve(
-    redis: Redis, run_id: int, priority: str, time_limit: float, grace: int, at_front: bool = False
+    redis: Redis,
+    run_id: int,
+    priority: str,
+    time_limit: float,
+    grace: int,
+    at_front: bool = False,
+    inline: bool = False,
 ) -> Job:
     """Put solve_run(run_id) on the run's priority queue (a resumed run: at its front). Call only after
-    the run row is committed."""
+    the run row is committed. `inline`: small enough to solve in the worker process (no fork)."""
     return queue(redis, priority).enqueue(
         SOLVE_JOB,
         run_id,
@@ -60,6 +66,7 @@ def enqueue_solve(
         result_ttl=24 * 3600,
         failure_ttl=7 * 24 * 3600,
         description=f"solve run {run_id}",
+        meta={"inline": True} if inline else None,
     )
 
 

@@ -141,6 +141,7 @@ class Chaos:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
             headers = {"Content-Type": "application/json"} if body is not None else {}
+            headers.update(self.stack.auth)
             conn.request(method, path, json.dumps(body) if body is not None else None, headers)
             response = conn.getresponse()
             raw = response.read()

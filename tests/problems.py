@@ -110,5 +110,8 @@ PROBLEM = register(
         hint=hint,
         check=check,
         rules=[Rule("left_behind", "Value left behind")],
+        # Scaled so that "tiny" is small enough to solve in the worker process (INLINE_MAX_VARIABLES)
+        # and "hard" is forked into a work horse, as real problem types of those sizes would be.
+        estimate=lambda inp: {"variables": 100 * len(inp.items)},
     )
 )

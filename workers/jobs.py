@@ -33,22 +33,23 @@ log = logging.getLogger(__name__)
 SHUTDOWN = threading.Event()
 
 
+class SolveFailed(RuntimeError):
+    """A solve failed; the message deliberately carries no user text (see solve_run)."""
+
+
 class WorkerShutdown(RuntimeError):
     """The worker was told to stop mid-solve; the run is handed over and RQ retries it elsewhere."""
 
 
 def solve_run(run_id: int) -> str:
     settings = config.load()
-    if settings.SOLVER_NICE:
-        # Each job runs in a fresh forked work horse, so this lowers only this solve's priority.
-        os.nice(settings.SOLVER_NICE)
     owner = _worker_name()
     with db.session(settings.DATABASE_URL) as s:
-        if not lifecycle.start(s, run_id, worker=owner, lease_seconds=settings.LEASE_SECONDS):
+        run = lifecycle.start(s, run_id, worker=owner, lease_seconds=settings.LEASE_SECONDS)
+        if run is None:
             run = s.get(Run, run_id)
             held = " (another attempt holds it)" if run and run.status == RunStatus.RUNNING.value else ""
             return f"skipped: run {run_id} is {run.status if run else 'missing'}{held}"
-        run = s.get(Run, run_id)
     if run.lost >= settings.MAX_ATTEMPTS:
         return _give_up(settings, run, owner)
     lease = Lease(settings, run, owner, queueing.connect(settings.REDIS_URL))
@@ -62,7 +63,10 @@ def solve_run(run_id: int) -> str:
         pass  # handled below: leaving this block frees the model its traceback holds
     except Exception as exc:
         _fail(settings, run_id, owner, f"{type(exc).__name__}: {exc}")
-        raise
+        # RQ and rq-dashboard see the failure, but not the message: it may quote the user's input, and
+        # rq-dashboard shows exc_info unescaped. The run row (escaped on its page) and this log have it.
+        log.exception("run %s failed", run_id)
+        raise SolveFailed(f"run {run_id} failed ({type(exc).__name__}); its page and the worker log say why") from None
     limit = settings.WORKER_MEMORY_LIMIT_MB
     error = (
         f"the model needs more memory than a work horse may use ({limit:,} MB, WORKER_MEMORY_LIMIT_MB); "
@@ -99,10 +103,11 @@ def _solve(settings: config.Settings, run: Run, lease: Lease) -> str:
     )
     if outcome.stop_reason == "taken over":
         return f"run {run.id}: stopped, another attempt holds it now"
-    _flush(settings, run, None, lease, final=outcome)
     if outcome.stop_reason == "shutdown":
+        _flush(settings, run, outcome.live, lease)  # what improved since the watcher's last flush
+        _flush(settings, run, None, lease, final=outcome)  # the checkpoint the next attempt resumes from
         raise WorkerShutdown(f"run {run.id} interrupted by worker shutdown; it will resume")
-    return _store(settings, run, problem, inp, outcome, lease.owner)
+    return _store(settings, run, problem, inp, outcome, lease)
 
 
 def _on_sigterm_stop(watcher: runner.Watcher) -> None:
@@ -145,7 +150,7 @@ def _flush(
         if not points and "checkpoint" not in fields:
             return
     if final is not None:
-        wall = final.stats["wall_time"] + float((run.checkpoint or {}).get("elapsed", 0.0))
+        wall = _wall(run, final)
         points.append({"elapsed": wall, "objective": final.objective, "bound": final.best_bound})
         fields = {"wall_time": wall, "best_bound": final.best_bound, "solver_objective": final.solver_objective}
         if final.solution is not None:
@@ -158,6 +163,11 @@ def _flush(
         lifecycle.record_progress(s, run.id, points, owner=lease.owner, **fields)
 
 
+def _wall(run: Run, outcome: runner.Outcome) -> float:
+    """Solving time over all attempts: this one's and what the checkpoint says the earlier ones used."""
+    return outcome.stats["wall_time"] + float((run.checkpoint or {}).get("elapsed", 0.0))
+
+
 def _gap(objective: float | None, bound: float | None) -> float | None:
     if objective is None or bound is None:
         return None
@@ -165,9 +175,17 @@ def _gap(objective: float | None, bound: float | None) -> float | None:
 
 
 def _store(
-    settings: config.Settings, run: Run, problem: problems.ProblemType, inp: Any, outcome: runner.Outcome, owner: str
+    settings: config.Settings, run: Run, problem: problems.ProblemType, inp: Any, outcome: runner.Outcome, lease: Lease
 ) -> str:
-    """Check the solution independently, then store the result with its terminal status."""
+    """Check the solution independently, then store the result with its terminal status, the last
+    progress points and the final figures: one transaction (a small run writes nothing else after start)."""
+    live = outcome.live
+    with live.lock:  # what the watcher's last flush may not have written (it skips an unchanged state)
+        points, live.points = live.points, []
+    wall = _wall(run, outcome)
+    points.append({"elapsed": wall, "objective": outcome.objective, "bound": outcome.best_bound})
+    for p in points:
+        p["attempt"] = run.attempt
     stats = {
         **(run.stats or {}),
         **outcome.stats,
@@ -175,7 +193,15 @@ def _store(
         "stop_reason": outcome.stop_reason,
         "attempt": run.attempt,
     }
-    fields: dict[str, Any] = {"solver_status": outcome.status, "stats": stats, "num_solutions": outcome.num_solutions}
+    fields: dict[str, Any] = {
+        "solver_status": outcome.status,
+        "stats": stats,
+        "num_solutions": outcome.num_solutions,
+        "wall_time": wall,
+        "best_bound": outcome.best_bound,
+        "solver_objective": outcome.solver_objective,
+        "checkpoint": None,  # the result holds the best solution now
+    }
     canceled = outcome.stop_reason == "canceled"
     if outcome.solution is not None:
         check = problem.check(inp, outcome.solution)
@@ -204,12 +230,13 @@ def _store(
     else:
         to, fields["error"] = RunStatus.FAILED, "no solution within the time limit"
     with db.session(settings.DATABASE_URL) as s:
-        if not lifecycle.finish(s, run.id, to, owner=owner, **fields):
+        if not lifecycle.finish(s, run.id, to, owner=lease.owner, points=points, **fields):
             return f"run {run.id}: not stored, another attempt holds it now"
-    try:
-        queueing.connect(settings.REDIS_URL).delete(queueing.cancel_key(run.id))
-    except RedisError:  # the key expires by itself
-        pass
+    if lease.canceled:
+        try:
+            queueing.connect(settings.REDIS_URL).delete(queueing.cancel_key(run.id))
+        except RedisError:  # the key expires by itself
+            pass
     return f"run {run.id}: {to.value} ({outcome.status})"
 
 
@@ -229,8 +256,12 @@ def _no_retry() -> None:
 
 def _keep_retry() -> None:
     job = get_current_job()
-    if job is not None and job.retries_left is not None:
+    if job is None:
+        return
+    if job.retries_left is not None:
         job.retries_left += 1
+    if job.meta.pop("inline", None):  # a resumed attempt is forked into a work horse of its own
+        job.save_meta()
 
 
 def _worker_name() -> str:

@@ -67,7 +67,8 @@ class Search:
         self._solvers: set[cp_model.CpSolver] = set()
         self._solvers_lock = threading.Lock()
         self.last: SubSolve | None = None  # the newest solve, for statistics
-        self.totals = {"solves": 0, "conflicts": 0, "branches": 0, "user_time": 0.0}
+        # CP-SAT's own work, summed over the strategy's solves (wall_time in the stats is the whole run's).
+        self.totals = {"solves": 0, "conflicts": 0, "branches": 0, "user_time": 0.0, "solver_wall_time": 0.0}
 
     # -- what a strategy calls ------------------------------------------------------------------
     def remaining(self) -> float:
@@ -158,6 +159,7 @@ class Search:
         self.totals["conflicts"] += solver.num_conflicts
         self.totals["branches"] += solver.num_branches
         self.totals["user_time"] += solver.user_time
+        self.totals["solver_wall_time"] += solver.wall_time
         self.last = SubSolve(
             status=solver.status_name(status),
             solution=solution,
@@ -217,8 +219,11 @@ class Watcher:
         self.abandoned = False  # the strategy did not return in time after a stop
 
     def watch(self, thread: threading.Thread) -> None:
-        """Until `thread` ends: stop it when asked, and flush progress every `interval` seconds."""
-        last_flush, stop_at = 0.0, None
+        """Until `thread` ends: stop it when asked, and flush progress every `interval` seconds.
+
+        The first flush comes after one interval, and what is left at the end stays in `search.live`
+        for the caller to store with the result: a run that ends within one interval writes once."""
+        last_flush, stop_at = time.monotonic(), None
         while thread.is_alive():
             if self.stop_reason is None:
                 self.stop_reason = self._why_stop()
@@ -232,7 +237,6 @@ class Watcher:
                 self.flush(self.search.live)
                 last_flush = time.monotonic()
             thread.join(POLL_SECONDS)
-        self.flush(self.search.live)  # what improved since the last flush
 
     def _why_stop(self) -> str | None:
         if self.taken_over():
@@ -258,6 +262,8 @@ class Outcome:
     num_solutions: int
     stats: dict
     abandoned: bool = False  # the strategy thread is still running: the process must exit after storing
+    # Progress found since the watcher's last flush: the caller stores it with the result.
+    live: Live = field(default_factory=Live)
 
 
 def run(
@@ -335,6 +341,7 @@ def _outcome(search: Search, watcher: Watcher, claimed: str | None, wall: float,
         best_bound=bound,
         num_solutions=num_solutions,
         abandoned=watcher.abandoned,
+        live=live,
         stats={
             "status": status,
             "wall_time": wall,

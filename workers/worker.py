@@ -13,13 +13,14 @@ import logging
 import os
 import resource
 import signal
+import threading
 import time
 
 from ortools.sat.python import cp_model  # noqa: F401  (preload for forked work horses)
 from redis import ConnectionPool, Redis
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
-from rq.worker import Worker
+from rq.worker import Worker, WorkerStatus
 
 from app import config, db, lifecycle, problems
 from app.models import utcnow
@@ -110,7 +111,32 @@ class SolveWorker(Worker):
 
     def main_work_horse(self, job, queue) -> None:
         limit_memory(self.settings.WORKER_MEMORY_LIMIT_MB)
+        if self.settings.SOLVER_NICE:
+            os.nice(self.settings.SOLVER_NICE)  # a fresh process each job: only this solve yields the CPU
         super().main_work_horse(job, queue)
+
+    # --- small runs: solved in the worker process itself ----------------------------------------
+    def execute_job(self, job, queue) -> None:
+        """A small run (the submit marks it `inline` from the problem's size estimate) is solved right
+        here, without forking a work horse: a fork, a fresh database connection and RQ's horse
+        bookkeeping cost more than such a solve. Everything else about the run is the same (lease,
+        cancel, deadline, checker, progress). What is given up is isolation: if such a solve crashed the
+        process, the worker is gone; the run's lease then expires and the reconciler resumes it, in a
+        forked work horse (a re-enqueued run is never inline)."""
+        if not (job.meta.get("inline") and self.settings.INLINE_RUNS):
+            return super().execute_job(job, queue)
+        sigterm = signal.getsignal(signal.SIGTERM)
+        self.prepare_execution(job)
+        try:
+            self.perform_job(job, queue)
+        finally:
+            signal.signal(signal.SIGTERM, sigterm)  # the solve's own handler is the horse's, not the worker's
+            if jobs.SHUTDOWN.is_set() or _search_still_running():
+                # SIGTERM came during the solve (it handed the run over), or a stop left a strategy stuck
+                # in Python: end this worker as a work horse would end; the platform starts a new one.
+                jobs.SHUTDOWN.clear()
+                self.request_stop(signal.SIGTERM, None)
+            self.set_state(WorkerStatus.IDLE)
 
     def setup_work_horse_signals(self) -> None:
         super().setup_work_horse_signals()
@@ -154,6 +180,10 @@ def impatient(client: Redis) -> Redis:
     pool = client.connection_pool
     kwargs = {k: v for k, v in pool.connection_kwargs.items() if k != "retry"}
     return Redis(connection_pool=ConnectionPool(connection_class=pool.connection_class, **kwargs))
+
+
+def _search_still_running() -> bool:
+    return any(t.name == "search" and t.is_alive() for t in threading.enumerate())
 
 
 def run_id_of(job) -> int | None:

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import update
 
-from app import create_app, db
+from app import create_app
 from app.launcher import free_port, start_bundled_redis
 from app.models import Run, utcnow
+from tests.accounts import db, signed_in
 from tests.support import finished, horse_pid, run_row, solving, start_worker, stop_process, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -49,9 +50,10 @@ def private_redis(tmp_path):
 
 
 @pytest.fixture
-def outage_client(database_url, private_redis):
+def outage_client(database_url, private_redis, admin_user):
+    # An admin: the runs these tests store directly have no owner.
     app = create_app({"DATABASE_URL": database_url, "REDIS_URL": private_redis.url, "TESTING": True})
-    return app.test_client()
+    return signed_in(app, admin_user)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from app.problems import register
 from app.problems.base import Export, ProblemType, Rule
 from app.problems.shift_scheduling import rosters
 from app.problems.shift_scheduling.check import check
-from app.problems.shift_scheduling.demo import demo
+from app.problems.shift_scheduling.demo import SIZES, demo
 from app.problems.shift_scheduling.estimate import estimate
 from app.problems.shift_scheduling.importer import import_text
 from app.problems.shift_scheduling.model import build, extract, hint
@@ -26,8 +26,10 @@ def summary(inp: Input) -> dict[str, int]:
 
 
 def page_context(inp: dict, result: dict, query) -> dict:
-    """The roster grid for templates/problems/shift_scheduling/_result.html."""
-    return {"roster": rosters.build(inp, result["solution"], result.get("breakdown", []))}
+    """One page of the roster grid (`?staff_page=N`) for templates/problems/shift_scheduling/_result.html."""
+    raw = str(query.get("staff_page", "1"))
+    page = int(raw) if raw.isdigit() and len(raw) < 7 else 1
+    return {"roster": rosters.build(inp, result["solution"], result.get("breakdown", []), page)}
 
 
 RULES = [
@@ -46,7 +48,7 @@ PROBLEM = register(
         input_model=Input,
         validate=validate,
         importers={"benchmark_text": import_text},
-        demos={size: partial(demo, size) for size in ("small", "medium", "large")},
+        demos={size: partial(demo, size) for size in SIZES},
         build=build,
         extract=extract,
         hint=hint,
