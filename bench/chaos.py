@@ -33,7 +33,6 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,14 +40,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 
 from app import db, problems  # noqa: E402
 from app.launcher import start_bundled_redis  # noqa: E402
 from bench.stack import Stack, _kill, _terminate, procfile_command  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "benchmarks" / "shift_scheduling"
-PG_SERVER = os.environ.get("PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 FAULTS = {
     "horse_kill": 3,
     "horse_term": 2,
@@ -417,23 +415,6 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def throwaway_postgres() -> tuple[str, Callable[[], None]]:
-    admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
-    name = f"solvequeue_chaos_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop() -> None:
-        for (url, _), engine in list(db._engines.items()):
-            if url.endswith("/" + name):
-                engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return PG_SERVER.rsplit("/", 1)[0] + "/" + name, drop
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=600, help="seconds of faults and submissions (600)")
@@ -442,28 +423,20 @@ def main() -> int:
     parser.add_argument("--fault-every", type=float, default=6, help="mean seconds between faults (6)")
     parser.add_argument("--cancel-share", type=float, default=0.15, help="share of runs canceled (0.15)")
     parser.add_argument("--drain", type=float, default=240, help="seconds to wait for the last runs (240)")
-    parser.add_argument("--postgres", action="store_true", help=f"a throwaway database at {PG_SERVER}")
+    parser.add_argument("--postgres", action="store_true", help="a throwaway database on localhost:5432")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    drop = None
     env = {"SOLVER_THREADS": "1", "PROGRESS_INTERVAL": "0.5", "WEB_CONCURRENCY": "2", "WEB_THREADS": "4"}
-    stack = Stack(env=env)
-    if args.postgres:
-        stack.database_url, drop = throwaway_postgres()
-    try:
-        with stack:
-            chaos = Chaos(stack, args)
-            print(
-                f"{time.strftime('%Y-%m-%d %H:%M')}  chaos: {args.workers} workers, "
-                f"{'PostgreSQL' if args.postgres else 'SQLite'}, up to {args.runs} runs / {args.duration:g} s, "
-                f"a fault every ~{args.fault_every:g} s, {os.cpu_count()} CPUs",
-                flush=True,
-            )
-            chaos.run()
-            return report(chaos)
-    finally:
-        if drop:
-            drop()
+    with Stack(env=env, postgres=args.postgres) as stack:
+        chaos = Chaos(stack, args)
+        print(
+            f"{time.strftime('%Y-%m-%d %H:%M')}  chaos: {args.workers} workers, "
+            f"{'PostgreSQL' if args.postgres else 'SQLite'}, up to {args.runs} runs / {args.duration:g} s, "
+            f"a fault every ~{args.fault_every:g} s, {os.cpu_count()} CPUs",
+            flush=True,
+        )
+        chaos.run()
+        return report(chaos)
 
 
 if __name__ == "__main__":

@@ -79,6 +79,10 @@ def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, 9)
             proc.wait(5)
+    try:  # what a killed worker left behind in its process group (RQ's scheduler process)
+        os.killpg(proc.pid, 9)
+    except ProcessLookupError:
+        pass
     log = getattr(proc, "log", None)
     if log:
         log.close()

@@ -22,7 +22,7 @@ import time
 
 from ortools.sat.python import cp_model  # noqa: F401  (preload for forked work horses)
 from prometheus_client import start_http_server
-from redis import Redis
+from redis import ConnectionPool, Redis
 from redis.backoff import ExponentialWithJitterBackoff
 from redis.retry import Retry
 from rq.job import Job
@@ -107,7 +107,11 @@ class SolveWorker(Worker):
 
     def run_maintenance_tasks(self) -> None:
         if super().should_run_maintenance_tasks:
-            super().run_maintenance_tasks()  # RQ's own registry cleanup
+            try:
+                super().run_maintenance_tasks()  # RQ's own: registry cleanup, restarting a dead scheduler
+            except Exception:  # e.g. Redis down while the scheduler's client tries to start it again
+                log.exception("RQ's maintenance failed")
+                self.last_cleaned_at = utcnow()  # try again at the next interval, not in a tight loop
             self._guarded(maintenance.run_once)
         else:
             self._guarded(maintenance.recover_once)
@@ -125,6 +129,15 @@ class SolveWorker(Worker):
         # Small runs are solved in this process (_execute_inline): the memory limit holds here too.
         limit_memory(self.settings.WORKER_MEMORY_LIMIT_MB)
         return super().work(*args, **kwargs)
+
+    def _start_scheduler(self, *args, **kwargs) -> None:
+        # RQ's scheduler process gets a client that gives up when Redis is gone, as RQ's own does: a
+        # patient one would outlive a killed worker for ever. The worker starts a new one when it died.
+        patient, self.connection = self.connection, impatient(self.connection)
+        try:
+            super()._start_scheduler(*args, **kwargs)
+        finally:
+            self.connection = patient
 
     # --- the work horse -------------------------------------------------------------------------
     def fork_work_horse(self, job, queue) -> None:
@@ -193,6 +206,13 @@ class SolveWorker(Worker):
                     job.retries_left = 0
         except Exception:  # the lease expires and the reconciler recovers the run anyway
             log.exception("could not record the loss of run %s", run_id)
+
+
+def impatient(client: Redis) -> Redis:
+    """A plain client to the same Redis (redis-py's few default retries)."""
+    pool = client.connection_pool
+    kwargs = {k: v for k, v in pool.connection_kwargs.items() if k != "retry"}
+    return Redis(connection_pool=ConnectionPool(connection_class=pool.connection_class, **kwargs))
 
 
 def _search_still_running() -> bool:
