@@ -14,13 +14,14 @@ from sqlmodel import select
 
 from app import create_app, db
 from app.models import ProgressPoint
+from tests.accounts import signed_in
 from tests.support import finished, horse_pid, solving, start_worker, stop_process, wait_for
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def inline_client(database_url, redis_url, redis):
+def inline_client(database_url, redis_url, redis, user):
     """An app that solves every knapsack run inline, "hard" included (a slow solve to stop)."""
     app = create_app(
         {
@@ -31,7 +32,7 @@ def inline_client(database_url, redis_url, redis):
             "INLINE_MAX_VARIABLES": 10**6,
         }
     )
-    return app.test_client()
+    return signed_in(app, user)
 
 
 @pytest.fixture
