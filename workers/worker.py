@@ -70,6 +70,8 @@ class SolveWorker(Worker):
         self._next_recovery = 0.0
         self._last_horse_pid = 0
         super().__init__(*args, **kwargs)
+        # In this process too, not only in forked work horses: a small run is solved right here (inline).
+        limit_memory(self.settings.WORKER_MEMORY_LIMIT_MB)
         if not isinstance(self.connection, PatientRedis):
             self.connection.set_retry(Retry(_LoggedBackoff(cap=10, base=0.5), retries=-1))
         port = os.environ.get("WORKER_METRICS_PORT")
@@ -145,7 +147,6 @@ class SolveWorker(Worker):
         self._last_horse_pid = self._horse_pid
 
     def main_work_horse(self, job, queue) -> None:
-        limit_memory(self.settings.WORKER_MEMORY_LIMIT_MB)
         if self.settings.SOLVER_NICE:
             os.nice(self.settings.SOLVER_NICE)  # a fresh process each job: only this solve yields the CPU
         super().main_work_horse(job, queue)
