@@ -136,6 +136,10 @@ def parse_submission(data: Any, settings: Settings, caps: Caps | None = None) ->
         errors.append({"path": "input", "message": "give exactly one of input or demo"})
     elif sub.demo is not None and sub.demo not in problem.demos:
         errors.append({"path": "demo", "message": f"unknown demo; known: {', '.join(problem.demos)}"})
+    if sub.demo is not None and sub.format != "json" and sub.format not in problem.importers:
+        # (with an input, loading it names an unknown format: input.format)
+        known = ", ".join(["json", *problem.importers])
+        errors.append({"path": "format", "message": f"unknown format {sub.format!r}; known: {known}"})
     if sub.time_limit is not None and sub.time_limit > caps.time_limit:
         errors.append({"path": "time_limit", "message": f"at most {caps.time_limit:g} seconds"})
     if sub.threads is not None and sub.threads > caps.threads:

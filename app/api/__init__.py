@@ -47,9 +47,12 @@ def create():
 
 @bp.get("/runs/<int:run_id>")
 def show(run_id: int):
+    with_input = request.args.getlist("input") or ["1"]
+    if len(with_input) > 1 or with_input[0] not in ("0", "1", "false", "true"):
+        raise errors.query_error("input", "one of 0, 1, false, true")
     run = runs.get(run_id, _settings())
     doc = serialize.run(run, progress=runs.progress(run_id, _settings()), detail=True)
-    if request.args.get("input") in ("0", "false"):
+    if with_input[0] in ("0", "false"):
         doc.pop("input")  # a polling client has its model already; it can be megabytes
     return jsonify(doc)
 

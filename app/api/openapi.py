@@ -177,7 +177,11 @@ def document(settings: Settings) -> dict:
                         },
                     ],
                     "responses": _signed_in(
-                        {"200": _json("RunDetail", "The run"), "404": _error("No such run of yours")}
+                        {
+                            "200": _json("RunDetail", "The run"),
+                            "404": _error("No such run of yours"),
+                            "422": _error("Invalid query parameter"),
+                        }
                     ),
                 },
             },

@@ -193,3 +193,12 @@ def test_a_killed_work_horse_resumes_from_its_checkpoint(client, worker, databas
     # The retry starts from the checkpoint (CP-SAT gets it as a complete hint, which it adopts as its
     # first solution: tests/unit/test_cpsat_model.py), never from scratch.
     assert second and second[0] <= first.checkpoint["objective"]
+
+
+def test_a_run_can_be_read_without_its_input(client, redis):
+    model, _ = weights_model()
+    run_id = submit(client, {"model": b64(model)}).get_json()["id"]
+    assert "input" in client.get(f"/api/v1/runs/{run_id}").get_json()
+    assert "input" not in client.get(f"/api/v1/runs/{run_id}?input=0").get_json()
+    resp = client.get(f"/api/v1/runs/{run_id}?input=null")
+    assert resp.status_code == 422 and resp.get_json()["errors"][0]["path"] == "query.input"
