@@ -1,4 +1,5 @@
-"""Tables: a run and its progress points. The run row is the truth about a solve; Redis is transport."""
+"""Tables: users and their API tokens; a run and its progress points. The run row is the truth about a
+solve; Redis is transport."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
 
@@ -32,8 +33,43 @@ ACTIVE = frozenset({RunStatus.QUEUED, RunStatus.RUNNING})
 PRIORITIES = ("high", "default", "low")
 
 
-class Run(SQLModel, table=True):
+class User(SQLModel, table=True):
+    """Someone who signs in. Limits of None mean the server-wide maxima (SOLVER_MAX_*)."""
+
+    __tablename__ = "user_account"  # "user" is a reserved word in PostgreSQL
+
     id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True, index=True)
+    password_hash: str = Field(default="", max_length=255)  # empty: cannot sign in with a password
+    is_admin: bool = False
+    active: bool = True
+    max_time_limit: float | None = None
+    max_threads: int | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class ApiToken(SQLModel, table=True):
+    """A personal API token. Only its SHA-256 is stored; the token itself is shown once, at creation."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True, ondelete="CASCADE")
+    name: str = Field(default="", max_length=100)
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    prefix: str = Field(max_length=16)  # the first characters, so people can tell their tokens apart
+    created_at: datetime = Field(default_factory=utcnow)
+    last_used_at: datetime | None = None
+    revoked_at: datetime | None = None
+
+
+class Run(SQLModel, table=True):
+    # Lists filter by status or type and sort newest first: (filter, id) serves both without a sort.
+    __table_args__ = (Index("ix_run_status_id", "status", "id"), Index("ix_run_problem_type_id", "problem_type", "id"))
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Who submitted it: only they (and admins) see it. None: from before accounts existed (admins only).
+    owner_id: int | None = Field(default=None, foreign_key="user_account.id", index=True, ondelete="SET NULL")
     problem_type: str = Field(index=True, max_length=64)
     name: str = Field(default="", max_length=200)
     # Plain strings, not native enums: portable between SQLite and Postgres, easy to migrate.
@@ -59,8 +95,15 @@ class Run(SQLModel, table=True):
     finished_at: datetime | None = None
     cancel_requested_at: datetime | None = None
     error: str | None = None
-    attempt: int = 0
+    attempt: int = 0  # attempts started (progress points carry theirs)
     worker: str | None = Field(default=None, max_length=200)
+    # The attempt solving the run holds a lease: its owner (the work horse, as in `worker`) and until
+    # when. Another process may take the run only once the lease expired or was released (NULL owner).
+    lease_owner: str | None = Field(default=None, max_length=200)
+    lease_expires_at: datetime | None = None
+    # How often the process solving it died (a clean shutdown does not count), and how, last time.
+    lost: int = 0
+    lost_reason: str | None = Field(default=None, max_length=500)
 
     @property
     def job_id(self) -> str:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 from redis import Redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry as RedisRetry
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
@@ -16,12 +18,22 @@ from app.models import PRIORITIES, job_id_for
 
 SOLVE_JOB = "workers.jobs.solve_run"
 CANCEL_TTL = 24 * 3600
+# RQ only carries a retry (a work horse died, or a shutdown handed the run over); the run row counts the
+# losses and gives up after MAX_ATTEMPTS of them, so RQ's own count is just a generous backstop.
+RQ_RETRIES = 50
 
 
 @lru_cache(maxsize=8)
 def connect(url: str) -> Redis:
-    # Shared per URL: redis-py's pool is thread-safe and reconnects after a fork.
-    return Redis.from_url(url, health_check_interval=30)
+    """The web's (and a solve's) Redis: shared per URL (redis-py's pool is thread-safe and reconnects after
+    a fork). Short timeouts and one quick retry, so a request answers promptly while Redis is down."""
+    return Redis.from_url(
+        url,
+        health_check_interval=30,
+        socket_connect_timeout=2,
+        socket_timeout=10,
+        retry=RedisRetry(ExponentialBackoff(cap=0.2, base=0.05), 1),
+    )
 
 
 def queue(redis: Redis, priority: str) -> Queue:
@@ -30,20 +42,31 @@ def queue(redis: Redis, priority: str) -> Queue:
     return Queue(priority, connection=redis)
 
 
-def enqueue_solve(redis: Redis, run_id: int, priority: str, time_limit: float, grace: int, max_attempts: int) -> Job:
-    """Put solve_run(run_id) on the run's priority queue. Call only after the run row is committed."""
-    retries = max(0, max_attempts - 1)
+def enqueue_solve(
+    redis: Redis,
+    run_id: int,
+    priority: str,
+    time_limit: float,
+    grace: int,
+    at_front: bool = False,
+    inline: bool = False,
+) -> Job:
+    """Put solve_run(run_id) on the run's priority queue (a resumed run: at its front). Call only after
+    the run row is committed. `inline`: small enough to solve in the worker process (no fork)."""
     return queue(redis, priority).enqueue(
         SOLVE_JOB,
         run_id,
         job_id=job_id_for(run_id),
         # Last-resort hard kill only: the solve stops itself at its deadline (cooperative stop).
         job_timeout=int(time_limit) + grace,
-        # A work horse killed mid-solve (OOM, SIGKILL) is retried and resumes from its checkpoint.
-        retry=Retry(max=retries) if retries else None,
+        # A work horse killed mid-solve (OOM, SIGKILL) is retried at once, ahead of runs that have not
+        # started, and resumes from its checkpoint.
+        retry=Retry(max=RQ_RETRIES, enqueue_at_front=True),
+        at_front=at_front,
         result_ttl=24 * 3600,
         failure_ttl=7 * 24 * 3600,
         description=f"solve run {run_id}",
+        meta={"inline": True} if inline else None,
     )
 
 

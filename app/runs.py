@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import json
 import logging
+import math
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from flask import has_request_context
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from redis.exceptions import RedisError
-from sqlalchemy import func, insert
+from sqlalchemy import bindparam, case, func, insert
 from sqlalchemy.orm import defer
 from sqlmodel import col, select
 
-from app import db, lifecycle, problems, queueing
+from app import db, jsondoc, lifecycle, problems, queueing
 from app.config import Settings
-from app.models import PRIORITIES, ProgressPoint, Run, RunStatus, utcnow
+from app.models import ACTIVE, PRIORITIES, ProgressPoint, Run, RunStatus, utcnow
 from app.problems import InputError
 
 log = logging.getLogger(__name__)
@@ -29,29 +32,94 @@ class RunFinished(Exception):
     """The run already ended; it cannot be canceled."""
 
 
+class QueueFull(Exception):
+    """Too many runs are waiting (the user's own, or everyone's): try again later (503 + Retry-After)."""
+
+    def __init__(self, message: str, retry_after: int):
+        super().__init__(message)
+        self.message, self.retry_after = message, retry_after
+
+
+class _Current:
+    """Default of `owner`/`user` parameters: the signed-in user of the request, if there is one."""
+
+    def __repr__(self) -> str:
+        return "CURRENT"
+
+
+CURRENT: Any = _Current()
+MAX_RUN_ID = 2**31 - 1  # PostgreSQL `integer`; routes refuse larger ids before they reach the database
+
+
+def _owner(owner: int | None | _Current) -> int | None:
+    """The owner filter: an id, None for everyone's runs (admins, workers, the CLI)."""
+    if owner is not CURRENT:
+        return owner
+    if has_request_context():
+        from app import auth
+
+        return auth.scope()
+    return None
+
+
+def _user(user: Any) -> Any:
+    if user is not CURRENT:
+        return user
+    if has_request_context():
+        from app.auth import current_user
+
+        return current_user if current_user.is_authenticated else None
+    return None
+
+
 class Submission(BaseModel):
-    """What a client sends to start a run: a problem (inline, as file text, or a demo) and options."""
+    """What a client sends to start a run: a problem (inline, as file text, or a demo) and options.
+    Strict types: "30" is not a number, true is not an integer, 2.0 is not a thread count."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    problem_type: str = Field(description="Registered problem type, e.g. shift_scheduling")
+    problem_type: str = Field(description="Registered problem type, e.g. shift_scheduling", max_length=64)
     name: str = Field(default="", max_length=200, description="A label for people")
     input: dict[str, Any] | str | None = Field(
         default=None, description="The problem: a JSON object, or a file's text when format is not json"
     )
     format: str = Field(default="json", description="json, or an importer's format name, e.g. benchmark_text")
     demo: str | None = Field(default=None, description="Name of a demo instance instead of input")
-    time_limit: float | None = Field(default=None, gt=0, description="Seconds; default from configuration")
+    time_limit: float | None = Field(
+        default=None, ge=1, allow_inf_nan=False, description="Seconds; default from configuration"
+    )
     priority: Literal["high", "default", "low"] = "default"
     threads: int | None = Field(default=None, ge=1, description="CP-SAT search workers")
     seed: int = Field(default=0, ge=0, le=2**31 - 1, description="CP-SAT random seed")
+    # The problem type's model-size estimate, set by parse_submission (not part of the request).
+    _size: dict[str, int] = PrivateAttr(default_factory=dict)
 
 
-def parse_submission(data: Any, settings: Settings) -> tuple[Submission, dict[str, Any]]:
+@dataclass(frozen=True)
+class Caps:
+    """The most one submitter's run may ask for: the server's maxima, lowered by the user's own caps."""
+
+    time_limit: float
+    threads: int
+    default_time_limit: float
+    default_threads: int
+
+    @classmethod
+    def of(cls, settings: Settings, user: Any = None) -> Caps:
+        time_cap = min(settings.SOLVER_MAX_TIME_LIMIT, getattr(user, "max_time_limit", None) or math.inf)
+        thread_cap = min(settings.SOLVER_MAX_THREADS, getattr(user, "max_threads", None) or 10**6)
+        return cls(time_cap, thread_cap, min(settings.SOLVER_DEFAULT_TIME_LIMIT, time_cap),
+                   min(settings.SOLVER_THREADS, thread_cap))
+
+
+def parse_submission(data: Any, settings: Settings, caps: Caps | None = None) -> tuple[Submission, dict[str, Any]]:
     """Validate a submission and its problem input; returns the input as stored (a JSON document).
     Raises InputError naming every bad field."""
+    caps = caps or Caps.of(settings)
     if not isinstance(data, dict):
         raise InputError([{"path": "(root)", "message": "expected a JSON object"}])
+    if found := jsondoc.problems(data):
+        raise InputError(found)
     try:
         sub = Submission.model_validate(data)
     except ValidationError as exc:
@@ -66,24 +134,65 @@ def parse_submission(data: Any, settings: Settings) -> tuple[Submission, dict[st
         errors.append({"path": "input", "message": "give exactly one of input or demo"})
     elif sub.demo is not None and sub.demo not in problem.demos:
         errors.append({"path": "demo", "message": f"unknown demo; known: {', '.join(problem.demos)}"})
-    if sub.time_limit is not None and sub.time_limit > settings.SOLVER_MAX_TIME_LIMIT:
-        errors.append({"path": "time_limit", "message": f"at most {settings.SOLVER_MAX_TIME_LIMIT:g} seconds"})
-    if sub.threads is not None and sub.threads > settings.SOLVER_MAX_THREADS:
-        errors.append({"path": "threads", "message": f"at most {settings.SOLVER_MAX_THREADS}"})
+    if sub.time_limit is not None and sub.time_limit > caps.time_limit:
+        errors.append({"path": "time_limit", "message": f"at most {caps.time_limit:g} seconds"})
+    if sub.threads is not None and sub.threads > caps.threads:
+        errors.append({"path": "threads", "message": f"at most {caps.threads}"})
     if errors:
         raise InputError(errors)
     if sub.demo is not None:
+        sub._size = dict(_demo_size(sub.problem_type, sub.demo))
         return sub, _demo_input(sub.problem_type, sub.demo)
     try:
-        return sub, problem.load(sub.input, sub.format).model_dump(mode="json")
+        inp = problem.load(sub.input, sub.format)
     except InputError as exc:
         raise InputError([{**e, "path": _under("input", e["path"])} for e in exc.errors]) from None
+    sub._size = check_model_size(problem, inp, settings)
+    return sub, inp.model_dump(mode="json")
+
+
+def check_model_size(problem: problems.ProblemType, inp: BaseModel, settings: Settings) -> dict[str, int]:
+    """Refuse an input whose model, by the problem type's own estimate, exceeds a configured limit: it
+    would exhaust a worker's memory while being built, long after the submission was accepted.
+    Returns the estimate ({} when the type gives none)."""
+    if problem.estimate is None:
+        return {}
+    size = problem.estimate(inp)
+    errors = []
+    for what, limit_name in LIMITS.items():
+        limit = getattr(settings, limit_name)
+        if limit and size.get(what, 0) > limit:
+            errors.append(
+                {
+                    "path": "input",
+                    "message": f"too large to solve here: its model would have about {size[what]:,} {what}; "
+                    f"the limit is {limit:,} ({limit_name})",
+                }
+            )
+    if errors:
+        raise InputError(errors)
+    return size
+
+
+def solves_inline(size: dict[str, int], settings: Settings) -> bool:
+    """Small enough to solve in the worker process itself (see SolveWorker.execute_job)."""
+    return 0 < size.get("variables", 0) <= settings.INLINE_MAX_VARIABLES
+
+
+# Model-size keys a problem type's estimate may give, and the setting that limits each.
+LIMITS = {"variables": "MAX_MODEL_VARIABLES", "constraints": "MAX_MODEL_CONSTRAINTS", "terms": "MAX_MODEL_TERMS"}
 
 
 @lru_cache(maxsize=64)
 def _demo_json(problem_type: str, demo: str) -> str:
     # Demos are seeded and deterministic: build each once per process, not on every submission.
     return json.dumps(problems.get(problem_type).demos[demo]().model_dump(mode="json"))
+
+
+@lru_cache(maxsize=64)
+def _demo_size(problem_type: str, demo: str) -> tuple[tuple[str, int], ...]:
+    problem = problems.get(problem_type)
+    return tuple((problem.estimate(problem.demos[demo]()) if problem.estimate else {}).items())
 
 
 def _demo_input(problem_type: str, demo: str) -> dict[str, Any]:
@@ -99,15 +208,40 @@ def _under(prefix: str, path: str) -> str:
 INSERT_RUN = insert(Run).returning(Run.id)
 
 
-def submit(data: Any, settings: Settings) -> Run:
-    """Validate, store the run (committed), then enqueue its solve. Returns the stored run."""
-    sub, inp = parse_submission(data, settings)
+QUEUED_COUNTS = (
+    select(func.count(), func.coalesce(func.sum(case((Run.owner_id == bindparam("owner"), 1), else_=0)), 0))
+    .select_from(Run)
+    .where(Run.status == RunStatus.QUEUED.value)
+)
+
+
+def check_capacity(settings: Settings, owner_id: int | None) -> None:
+    """Refuse a new run while the user already has MAX_QUEUED_PER_USER waiting, or the queue is full."""
+    with db.get_engine(settings.DATABASE_URL).connect() as conn:
+        total, mine = conn.execute(QUEUED_COUNTS, {"owner": owner_id}).one()
+    wait = settings.QUEUE_FULL_RETRY_AFTER
+    if owner_id is not None and mine >= settings.MAX_QUEUED_PER_USER:
+        raise QueueFull(f"you already have {mine} runs waiting (at most {settings.MAX_QUEUED_PER_USER}); "
+                        "wait for some to start, or cancel some", wait)
+    if total >= settings.MAX_QUEUED_TOTAL:
+        raise QueueFull(f"the queue is full ({total} runs waiting); try again in a minute", wait)
+
+
+def submit(data: Any, settings: Settings, user: Any = CURRENT) -> Run:
+    """Validate, check the queue has room, store the run (committed), then enqueue its solve.
+    `user` (default: the signed-in one) owns the run and their caps apply. Returns the stored run."""
+    user = _user(user)
+    caps = Caps.of(settings, user)
+    sub, inp = parse_submission(data, settings, caps)
+    owner_id = getattr(user, "id", None)
+    check_capacity(settings, owner_id)
     run = Run(
+        owner_id=owner_id,
         problem_type=sub.problem_type,
         name=sub.name or (f"{sub.demo} demo" if sub.demo else f"{sub.problem_type} run"),
         priority=sub.priority,
-        time_limit=sub.time_limit or settings.SOLVER_DEFAULT_TIME_LIMIT,
-        threads=sub.threads or settings.SOLVER_THREADS,
+        time_limit=sub.time_limit or caps.default_time_limit,
+        threads=sub.threads or caps.default_threads,
         input=inp,
         input_format="demo" if sub.demo else sub.format,
         stats={"seed": sub.seed},
@@ -123,7 +257,7 @@ def submit(data: Any, settings: Settings) -> Run:
             run.priority,
             run.time_limit,
             settings.JOB_TIMEOUT_GRACE,
-            settings.MAX_ATTEMPTS,
+            inline=solves_inline(sub._size, settings),
         )
     except RedisError:
         # The row is the truth: the reconciler enqueues queued runs whose job is missing.
@@ -135,22 +269,32 @@ def submit(data: Any, settings: Settings) -> Run:
 HEAVY = (Run.input, Run.result, Run.checkpoint, Run.stats)
 
 
-def get(run_id: int, settings: Settings) -> Run:
+def _visible(run: Run | None, run_id: int, owner: int | None) -> Run:
+    # Another user's run is "not found", exactly like a missing one: its existence is not disclosed.
+    if run is None or (owner is not None and run.owner_id != owner):
+        raise RunNotFound(run_id)
+    return run
+
+
+def get(run_id: int, settings: Settings, owner: int | None = CURRENT) -> Run:
+    """The run, if `owner` (default: the signed-in user's scope; None: anyone's) may see it."""
+    owner = _owner(owner)
+    if not 0 < run_id <= MAX_RUN_ID:
+        raise RunNotFound(run_id)
     with db.session(settings.DATABASE_URL) as s:
         run = s.get(Run, run_id)
-    if run is None:
-        raise RunNotFound(run_id)
-    return run
+    return _visible(run, run_id, owner)
 
 
-def get_summary(run_id: int, settings: Settings) -> Run:
+def get_summary(run_id: int, settings: Settings, owner: int | None = CURRENT) -> Run:
     """The run without its input, result, checkpoint and stats (cheap: for status polling).
     Reading one of those columns from the returned object raises; use get() for them."""
+    owner = _owner(owner)
+    if not 0 < run_id <= MAX_RUN_ID:
+        raise RunNotFound(run_id)
     with db.session(settings.DATABASE_URL) as s:
         run = s.exec(select(Run).where(Run.id == run_id).options(*(defer(c) for c in HEAVY))).first()
-    if run is None:
-        raise RunNotFound(run_id)
-    return run
+    return _visible(run, run_id, owner)
 
 
 def progress(run_id: int, settings: Settings) -> list[ProgressPoint]:
@@ -160,43 +304,85 @@ def progress(run_id: int, settings: Settings) -> list[ProgressPoint]:
 
 
 def page(
-    settings: Settings, page: int = 1, per_page: int = 20, status: str | None = None, problem_type: str | None = None
+    settings: Settings,
+    page: int = 1,
+    per_page: int = 20,
+    status: str | None = None,
+    problem_type: str | None = None,
+    before: int | None = None,
+    owner: int | None = CURRENT,
 ) -> tuple[list[Run], int]:
-    """One page of runs, newest first, and the total count under the filters (heavy columns not loaded)."""
+    """One page of runs, newest first, and the total count under the filters (heavy columns not loaded).
+    Only `owner`'s runs (default: the signed-in user's scope; None: everyone's).
+
+    `before` (keyset pagination: runs with a smaller id) replaces `page` for deep pages: an index seek
+    instead of counting past every earlier run, so page 500 costs what page 1 does."""
+    owner = _owner(owner)
     with db.session(settings.DATABASE_URL) as s:
         stmt = select(Run).options(*(defer(c) for c in HEAVY))
         count = select(func.count()).select_from(Run)
+        if owner is not None:
+            stmt, count = stmt.where(Run.owner_id == owner), count.where(Run.owner_id == owner)
         if status:
             stmt, count = stmt.where(Run.status == status), count.where(Run.status == status)
         if problem_type:
             stmt = stmt.where(Run.problem_type == problem_type)
             count = count.where(Run.problem_type == problem_type)
         total = s.exec(count).one()
-        rows = s.exec(stmt.order_by(col(Run.id).desc()).offset((page - 1) * per_page).limit(per_page))
-        return list(rows), int(total)
+        stmt = stmt.order_by(col(Run.id).desc()).limit(per_page)
+        if before is not None:
+            stmt = stmt.where(col(Run.id) < before)
+        else:
+            stmt = stmt.offset((page - 1) * per_page)
+        return list(s.exec(stmt)), int(total)
 
 
-def cancel(run_id: int, settings: Settings) -> Run:
-    """A queued run never starts; a running one is asked to stop and keeps its best solution."""
-    run = get(run_id, settings)
+def any_active(settings: Settings, owner: int | None = CURRENT) -> bool:
+    """Is some run (of `owner`'s, as in page()) queued or running? (An index seek, where counting
+    would read every such run.)"""
+    owner = _owner(owner)
+    with db.session(settings.DATABASE_URL) as s:
+        stmt = select(Run.id).where(col(Run.status).in_([st.value for st in ACTIVE]))
+        if owner is not None:
+            stmt = stmt.where(Run.owner_id == owner)
+        return s.exec(stmt.limit(1)).first() is not None
+
+
+def cancel(run_id: int, settings: Settings, owner: int | None = CURRENT) -> Run:
+    """A queued run never starts; a running one is asked to stop and keeps its best solution.
+
+    The run row records the cancel first (it is the truth, and the worker reads it from there too);
+    telling Redis is only the fast path, so a Redis outage neither loses the cancel nor fails the request.
+    """
+    owner = _owner(owner)
+    run = get(run_id, settings, owner)
     if run.is_terminal:
         raise RunFinished(run_id)
-    redis = queueing.connect(settings.REDIS_URL)
     with db.session(settings.DATABASE_URL) as s:
         if lifecycle.cancel_queued(s, run_id):
-            queueing.drop_queued_job(redis, run_id)
-            return get(run_id, settings)
+            _tell_redis(queueing.drop_queued_job, settings, run_id)
+            return get(run_id, settings, owner)
         # It started meanwhile (or was running): ask the worker to stop the search.
         lifecycle.transition(s, run_id, RunStatus.RUNNING, [RunStatus.RUNNING], cancel_requested_at=utcnow())
-    queueing.request_cancel(redis, run_id)
-    run = get(run_id, settings)
+    _tell_redis(queueing.request_cancel, settings, run_id)
+    run = get(run_id, settings, owner)
     if run.is_terminal and run.status != RunStatus.CANCELED.value:
         raise RunFinished(run_id)
     return run
 
 
+def _tell_redis(action, settings: Settings, run_id: int) -> None:
+    try:
+        action(queueing.connect(settings.REDIS_URL), run_id)
+    except RedisError:
+        log.warning("Redis did not answer; the cancel of run %s is recorded in the database", run_id)
+
+
 __all__ = [
+    "CURRENT",
     "PRIORITIES",
+    "Caps",
+    "QueueFull",
     "RunFinished",
     "RunNotFound",
     "Submission",

@@ -74,10 +74,13 @@ def percentile(samples: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] if ordered else float("nan")
 
 
+AUTH: dict[str, str] = {}  # the stack admin's API token header, set in main()
+AUTH_LINE = ""
+
 async def browser(host: str, port: int, path: str, until: float, period: float, latencies: list[float],
                   app_ms: list[float], counters: dict[str, int], expect: bytes) -> None:
     """One open run page: a keep-alive connection asking for the status fragment every `period` s."""
-    request = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nHX-Request: true\r\n"
+    request = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nHX-Request: true\r\n{AUTH_LINE}"
                f"HX-Current-URL: http://{host}:{port}{path[:-7]}\r\nAccept: */*\r\n\r\n").encode()
     await asyncio.sleep(random.uniform(0, period))  # browsers opened at random moments
     reader = writer = None
@@ -156,7 +159,7 @@ def submit_two(url: str, time_limit: float) -> list[int]:
     for i in range(2):
         body = json.dumps({"problem_type": kind["name"], "demo": kind["demos"][-1], "time_limit": time_limit,
                            "name": f"poll bench {i + 1}"}).encode()
-        req = urllib.request.Request(f"{url}/api/v1/runs", body, {"Content-Type": "application/json"})
+        req = urllib.request.Request(f"{url}/api/v1/runs", body, {"Content-Type": "application/json", **AUTH})
         with urllib.request.urlopen(req, timeout=10) as resp:
             ids.append(json.load(resp)["id"])
     print(f"submitted runs {ids}: {kind['name']} demo {kind['demos'][-1]!r}, {time_limit:g} s limit", flush=True)
@@ -164,7 +167,8 @@ def submit_two(url: str, time_limit: float) -> list[int]:
 
 
 def run_status(url: str, run_id: int) -> str:
-    with urllib.request.urlopen(f"{url}/api/v1/runs/{run_id}", timeout=10) as resp:
+    request = urllib.request.Request(f"{url}/api/v1/runs/{run_id}", headers=AUTH)
+    with urllib.request.urlopen(request, timeout=10) as resp:
         return json.load(resp)["status"]
 
 
@@ -192,6 +196,9 @@ def main() -> int:
     env = {"SOLVER_THREADS": args.solver_threads, "PROGRESS_INTERVAL": "0.5"}
     with Stack(env=env) as stack:
         url = stack.start_web()
+        AUTH.update(stack.auth)  # the runs and the pages are the stack admin's
+        global AUTH_LINE
+        AUTH_LINE = f"Authorization: {stack.auth['Authorization']}\r\n"
         stack.start_workers(1)
         ids = submit_two(url, time_limit=budget + 60)
         wait_running(url, ids[0])

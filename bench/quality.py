@@ -59,14 +59,15 @@ def parse_instances(spec: str) -> list[str]:
 class Api:
     """A tiny JSON client for one server (http.client: no proxy settings can reroute 127.0.0.1)."""
 
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, headers: dict[str, str] | None = None):
         self.host, self.port = urlsplit(base_url).hostname, urlsplit(base_url).port
+        self.headers = headers or {}  # e.g. the stack's Authorization
 
     def call(self, method: str, path: str, body: dict | None = None) -> tuple[int, dict]:
         conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
         try:
             conn.request(method, path, json.dumps(body) if body is not None else None,
-                         {"Content-Type": "application/json"})
+                         {"Content-Type": "application/json", **self.headers})
             resp = conn.getresponse()
             return resp.status, json.loads(resp.read() or b"{}")
         finally:
@@ -190,7 +191,7 @@ def main() -> int:
     started = datetime.now()
     rows: list[dict] = []
     with Stack() as stack:
-        api = Api(stack.start_web())
+        api = Api(stack.start_web(), stack.auth)
         stack.start_workers(args.workers)
         # Submit everything at once: the workers take the runs from the queue in order.
         run_ids: dict[str, int] = {}

@@ -14,7 +14,7 @@ What a `Stack` gives you:
 - `workdir`        a temp folder holding the SQLite file and one log file per child (kept if `keep=True`
                    or when the block raised; its path is printed then)
 - `redis_url`, `database_url`, `redis` (a connected client), `flush_redis()`
-- `start_web(app_spec="app:create_app()") -> base URL`  any WSGI app spec, served with the Procfile's web
+- `start_web(app_spec="app:create_app()", port=None) -> base URL`  any WSGI app spec, served with the Procfile's web
                    settings (WEB_CONCURRENCY / WEB_THREADS are read from the environment as there);
                    `web_command(app_spec, port)` is the exact command line
 - `start_workers(n)`  waits until all n workers have registered in Redis
@@ -50,6 +50,18 @@ if str(ROOT) not in sys.path:  # so `app` imports when a bench script is run as 
 from app import db  # noqa: E402
 from app.launcher import free_port, start_bundled_redis  # noqa: E402
 
+# A private stack on localhost measures the server, not its limits: development settings (no real
+# SECRET_KEY needed) and rate limits / queue caps out of the way. `env=` overrides any of them.
+BENCH_SETTINGS = {"SOLVEQUEUE_ENV": "development", "RATE_LIMIT_SUBMIT": "1000000 per minute",
+                  "MAX_QUEUED_PER_USER": "1000000", "MAX_QUEUED_TOTAL": "1000000"}
+
+
+def _bench_token(database_url: str) -> str:
+    from app.auth import accounts, tokens
+
+    user = accounts.create(database_url, "bench", None, is_admin=True)
+    return tokens.create(database_url, user.id, "bench")[1]
+
 
 def procfile_command(process: str, env: dict[str, str]) -> list[str]:
     """The Procfile's command for `process` ("web", "worker"), with $VAR and ${VAR:-default} expanded."""
@@ -63,14 +75,19 @@ def procfile_command(process: str, env: dict[str, str]) -> list[str]:
 
 
 class Stack:
-    def __init__(self, env: dict[str, str] | None = None, keep: bool = False):
+    def __init__(self, env: dict[str, str] | None = None, keep: bool = False, postgres: bool = False):
         self.extra_env = env or {}
         self.keep = keep
         self.children: list[tuple[str, subprocess.Popen]] = []
         self.workdir = Path(tempfile.mkdtemp(prefix="solvequeue-bench-"))
         self.redis_url = ""
         self.database_url = f"sqlite:///{self.workdir / 'bench.sqlite3'}"
+        # A throwaway database on the local PostgreSQL (trust auth), dropped on stop.
+        self.pg_database = f"solvequeue_bench_{os.getpid()}_{int(time.time())}" if postgres else ""
+        if postgres:
+            self.database_url = PG_SERVER.rsplit("/", 1)[0] + "/" + self.pg_database
         self.redis: Redis | None = None
+        self.token = ""  # an admin's API token in the stack's database (created on enter)
         self._old_sigterm = None
 
     # --- context manager -------------------------------------------------------------------------
@@ -81,7 +98,10 @@ class Stack:
             proc, self.redis_url = start_bundled_redis(self.workdir / "redis")
             self.children.append(("redis", proc))
             self.redis = Redis.from_url(self.redis_url)
+            if self.pg_database:
+                _pg_admin(f'CREATE DATABASE "{self.pg_database}"')
             db.create_tables(self.database_url)
+            self.token = _bench_token(self.database_url)
         except BaseException:
             self.stop()
             raise
@@ -93,14 +113,27 @@ class Stack:
 
     @property
     def env(self) -> dict[str, str]:
-        return {**os.environ, "DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
+        return {**os.environ, **BENCH_SETTINGS, "DATABASE_URL": self.database_url, "REDIS_URL": self.redis_url,
                 "PYTHONPATH": str(ROOT), **self.extra_env}
 
+    @property
+    def auth(self) -> dict[str, str]:
+        """The header that signs a request in as the stack's admin (every run is visible to it)."""
+        return {"Authorization": f"Bearer {self.token}"}
+
     # --- starting things -------------------------------------------------------------------------
-    def start_web(self, app_spec: str = "app:create_app()", name: str = "web", timeout: float = 30) -> str:
-        """gunicorn with the Procfile's web settings serving `app_spec`; returns its base URL when it answers."""
-        port = free_port()
-        proc = self._spawn(name, self.web_command(app_spec, port))
+    def start_web(
+        self,
+        app_spec: str = "app:create_app()",
+        name: str = "web",
+        timeout: float = 30,
+        port: int | None = None,
+        env: dict | None = None,
+    ) -> str:
+        """gunicorn with the Procfile's web settings serving `app_spec` (on `port`, else a free one); returns
+        its base URL when it answers. `env` adds to the stack's environment for this server only."""
+        port = port or free_port()
+        proc = self._spawn(name, self.web_command(app_spec, port), env)
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + timeout
         while not _answers(port):
@@ -140,10 +173,10 @@ class Stack:
     def flush_redis(self) -> None:
         self.redis.flushdb()
 
-    def _spawn(self, name: str, cmd: list[str]) -> subprocess.Popen:
+    def _spawn(self, name: str, cmd: list[str], env: dict | None = None) -> subprocess.Popen:
         log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115  (the child holds it)
         # Own session: a Ctrl-C at the terminal reaches only the bench, which then stops the children in order.
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(cmd, cwd=ROOT, env={**self.env, **(env or {})}, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()
         self.children.append((name, proc))
@@ -161,6 +194,9 @@ class Stack:
             _terminate(proc, rq_worker=name.startswith("worker"))
         if self.redis is not None:
             self.redis.close()
+        if self.pg_database:
+            _pg_admin(f'DROP DATABASE IF EXISTS "{self.pg_database}" WITH (FORCE)')
+            self.pg_database = ""
         if self._old_sigterm is not None:
             signal.signal(signal.SIGTERM, self._old_sigterm)
             self._old_sigterm = None
@@ -168,6 +204,20 @@ class Stack:
             print(f"(bench stack files kept in {self.workdir})", file=sys.stderr)
         else:
             shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+PG_SERVER = os.environ.get("PG_TEST_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def _pg_admin(statement: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.execute(text(statement))
+    finally:
+        engine.dispose()
 
 
 def _answers(port: int) -> bool:

@@ -38,6 +38,9 @@ TARGET_CLIENTS, TARGET_P50, TARGET_P99 = 16, 1.5, 2.0
 WARMUP_REQUESTS = 200
 
 
+HEADERS: dict[str, str] = {}  # the stack admin's API token (the floor ignores it), set in main()
+
+
 def percentile(samples: list[float], p: float) -> float:
     """Nearest-rank percentile (p in 0..100)."""
     ordered = sorted(samples)
@@ -62,7 +65,7 @@ def load(url: str, path: str, body: bytes, clients: int, requests: int) -> dict:
         for _ in range(per_client):
             t0 = time.perf_counter()
             try:
-                conn.request("POST", path, body, {"Content-Type": "application/json"})
+                conn.request("POST", path, body, {"Content-Type": "application/json", **HEADERS})
                 resp = conn.getresponse()
                 data = resp.read()
             except (ConnectionError, http.client.HTTPException) as exc:  # server dropped the connection
@@ -140,6 +143,7 @@ def main() -> int:
     body = args.body.encode()
 
     with Stack() as stack:
+        HEADERS.update(stack.auth)
         floor_app.create_tables(stack.database_url)
         servers = {"ours": (stack.start_web("app:create_app()", "web-ours"), "/api/v1/runs"),
                    "floor": (stack.start_web("bench.floor_app:create_app()", "web-floor"), "/floor")}

@@ -52,9 +52,12 @@ def main() -> int:
         from app.api import serialize
         from app.models import Run
 
-        app = create_app({"DATABASE_URL": stack.database_url, "REDIS_URL": stack.redis_url})
+        app = create_app({"DATABASE_URL": stack.database_url, "REDIS_URL": stack.redis_url,
+                          "SOLVEQUEUE_ENV": "development", "RATE_LIMIT_SUBMIT": "1000000 per minute",
+                          "MAX_QUEUED_PER_USER": 10**9, "MAX_QUEUED_TOTAL": 10**9})
         settings = app.extensions["settings"]
         ours = app.test_client()
+        ours.environ_base["HTTP_AUTHORIZATION"] = stack.auth["Authorization"]
         floor_app.create_tables(stack.database_url)
         floor = floor_app.create_app().test_client()
         redis = queueing.connect(stack.redis_url)
@@ -89,7 +92,7 @@ def main() -> int:
             ("    for comparison: Core INSERT of the same run row",
              mean_ms(lambda: core_insert(Run.__table__, row), n)),
             ("  queueing.enqueue_solve (same RQ call as the floor's)",
-             mean_ms(lambda: queueing.enqueue_solve(redis, next(ids), "default", 30, 60, 3), n)),
+             mean_ms(lambda: queueing.enqueue_solve(redis, next(ids), "default", 30, 60), n)),
             ("  serialize.run + url_for + json.dumps (the response)", mean_ms(serialize_response, n)),
         ]
         print(f"one thread, in-process, mean of {n} calls; body {json.dumps(body)}; row input "

@@ -4,6 +4,8 @@ inputs, an error while building the model, and an instance made to be slow on pu
 
 from __future__ import annotations
 
+import time
+
 from ortools.sat.python import cp_model
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -22,6 +24,8 @@ class Input(BaseModel):
     min_value: int = Field(default=0, ge=0, description="Hard: the packed value must reach this")
     items: list[Item]
     explode: bool = Field(default=False, description="Raise while building the model (tests failure paths)")
+    build_seconds: float = Field(default=0, ge=0, description="Build this long in plain Python (a huge model)")
+    hog_mb: int = Field(default=0, ge=0, description="Hold this much memory while building (a runaway build)")
 
 
 def validate(payload) -> Input:
@@ -34,6 +38,8 @@ def validate(payload) -> Input:
 def build(inp: Input):
     if inp.explode:
         raise ValueError("the model builder exploded on purpose")
+    _build_slowly(inp.build_seconds)
+    hog = [bytearray(1024 * 1024) for _ in range(inp.hog_mb)]  # noqa: F841  (held while building)
     model = cp_model.CpModel()
     take = [model.new_bool_var(f"take_{i}") for i in range(len(inp.items))]
     model.add(sum(it.weight * t for it, t in zip(inp.items, take, strict=False)) <= inp.capacity)
@@ -41,6 +47,13 @@ def build(inp: Input):
     # Minimise the value left behind.
     model.minimize(sum(it.value * (1 - t) for it, t in zip(inp.items, take, strict=False)))
     return model, take
+
+
+def _build_slowly(seconds: float) -> None:
+    """Busy Python work that never looks at a stop request, like building a model of many constraints."""
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        sum(range(10_000))
 
 
 def extract(inp: Input, take, value) -> dict:
@@ -97,5 +110,8 @@ PROBLEM = register(
         hint=hint,
         check=check,
         rules=[Rule("left_behind", "Value left behind")],
+        # Scaled so that "tiny" is small enough to solve in the worker process (INLINE_MAX_VARIABLES)
+        # and "hard" is forked into a work horse, as real problem types of those sizes would be.
+        estimate=lambda inp: {"variables": 100 * len(inp.items)},
     )
 )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 from sqlmodel import select
 
 from app import db, lifecycle
-from app.models import ProgressPoint, Run, RunStatus
+from app.models import ProgressPoint, Run, RunStatus, utcnow
 
 
 @pytest.fixture
@@ -56,6 +58,42 @@ def test_a_retried_attempt_restarts_a_running_run(database_url, run_id):
     with db.session(database_url) as s:
         lifecycle.start(s, run_id, "w1")
         first_start = s.get(Run, run_id).started_at
-        assert lifecycle.start(s, run_id, "w2")  # the worker died; RQ retried the job
-        run = s.get(Run, run_id)
-    assert (run.attempt, run.worker, run.started_at) == (2, "w2", first_start)
+        assert lifecycle.record_loss(s, run_id, "w1", "work horse killed by SIGKILL")  # seen by its worker
+        assert lifecycle.start(s, run_id, "w2")  # RQ retried the job
+        run = s.get(Run, run_id, populate_existing=True)
+    assert (run.attempt, run.worker, run.started_at, run.lost) == (2, "w2", first_start, 1)
+
+
+def test_a_run_is_solved_by_one_lease_holder_at_a_time(database_url, run_id):
+    with db.session(database_url) as s:
+        assert lifecycle.start(s, run_id, "w1", lease_seconds=60)
+        assert not lifecycle.start(s, run_id, "w2")  # w1 is alive: a duplicate delivery is refused
+        assert lifecycle.refresh_lease(s, run_id, "w1") is None  # still ours, no cancel
+        assert lifecycle.refresh_lease(s, run_id, "w2") is False
+        assert not lifecycle.record_progress(s, run_id, [], owner="w2", gap=0.5)
+        assert not lifecycle.finish(s, run_id, RunStatus.SUCCEEDED, owner="w2")
+
+
+def test_an_expired_lease_is_taken_over_and_counts_as_a_loss(database_url, run_id):
+    with db.session(database_url) as s:
+        assert lifecycle.start(s, run_id, "w1", lease_seconds=-1)  # as if w1 stopped refreshing it
+        assert lifecycle.start(s, run_id, "w2")
+        run = s.get(Run, run_id, populate_existing=True)
+        assert (run.lease_owner, run.lost, run.lost_reason) == ("w2", 1, lifecycle.EXPIRED)
+        assert lifecycle.refresh_lease(s, run_id, "w1") is False  # the old attempt learns it lost the run
+
+
+def test_a_released_lease_is_a_clean_hand_over(database_url, run_id):
+    with db.session(database_url) as s:
+        lifecycle.start(s, run_id, "w1", lease_seconds=60)
+        assert lifecycle.release_lease(s, run_id, "w1")  # SIGTERM: checkpoint saved, run handed over
+        assert lifecycle.start(s, run_id, "w2")
+        run = s.get(Run, run_id, populate_existing=True)
+    assert (run.attempt, run.lost, run.lease_owner) == (2, 0, "w2")
+
+
+def test_a_cancel_reaches_the_lease_holder_through_the_row(database_url, run_id):
+    with db.session(database_url) as s:
+        lifecycle.start(s, run_id, "w1")
+        lifecycle.transition(s, run_id, RunStatus.RUNNING, [RunStatus.RUNNING], cancel_requested_at=utcnow())
+        assert isinstance(lifecycle.refresh_lease(s, run_id, "w1"), datetime)

@@ -1,8 +1,11 @@
 """The RQ job: solve_run(run_id). It loads the run, solves it and stores an explained result.
 
 Jobs fail loudly: any error is written to the run row, then re-raised so RQ and rq-dashboard see it.
-A work horse killed mid-solve (or stopped by SIGTERM) is retried by RQ; the retry resumes from the
-run's checkpoint, the best solution found so far, given to CP-SAT as hints.
+An attempt holds a lease on its run (workers/lease.py), so at most one process solves a run at a time.
+A work horse killed mid-solve is retried by RQ at the front of its queue (its worker records the loss);
+one stopped by SIGTERM saves its checkpoint and hands the run over, which costs no attempt. The retry
+resumes from the run's checkpoint, the best solution found so far: it is the retry's first incumbent
+and its hint, so the stored result is the best of all attempts.
 """
 
 from __future__ import annotations
@@ -11,78 +14,124 @@ import logging
 import os
 import signal
 import socket
+import threading
 from typing import Any
 
 import ortools
+from redis.exceptions import RedisError
 from rq import get_current_job
 
 from app import config, db, lifecycle, problems, queueing
 from app.models import Run, RunStatus
-from workers import runner
+from workers import maintenance, runner
+from workers.lease import Lease
 
 log = logging.getLogger(__name__)
 
 
+# Set by SIGTERM in this work horse (see SolveWorker.setup_work_horse_signals), also before the watcher runs.
+SHUTDOWN = threading.Event()
+
+
+class SolveFailed(RuntimeError):
+    """A solve failed; the message deliberately carries no user text (see solve_run)."""
+
+
 class WorkerShutdown(RuntimeError):
-    """The worker was told to stop mid-solve; the run stays running and RQ retries it elsewhere."""
+    """The worker was told to stop mid-solve; the run is handed over and RQ retries it elsewhere."""
 
 
 def solve_run(run_id: int) -> str:
     settings = config.load()
-    if settings.SOLVER_NICE:
-        # Each job runs in a fresh forked work horse, so this lowers only this solve's priority.
-        os.nice(settings.SOLVER_NICE)
+    owner = _worker_name()
     with db.session(settings.DATABASE_URL) as s:
-        if not lifecycle.start(s, run_id, worker=_worker_name()):
+        run = lifecycle.start(s, run_id, worker=owner, lease_seconds=settings.LEASE_SECONDS)
+        if run is None:
             run = s.get(Run, run_id)
-            return f"skipped: run {run_id} is {run.status if run else 'missing'}"
-        run = s.get(Run, run_id)
-    if run.attempt > settings.MAX_ATTEMPTS:
-        return _give_up(settings, run)
+            held = " (another attempt holds it)" if run and run.status == RunStatus.RUNNING.value else ""
+            return f"skipped: run {run_id} is {run.status if run else 'missing'}{held}"
+    if run.lost >= settings.MAX_ATTEMPTS:
+        return _give_up(settings, run, owner)
+    lease = Lease(settings, run, owner, queueing.connect(settings.REDIS_URL))
     try:
-        return _solve(settings, run)
+        return _solve(settings, run, lease)
     except WorkerShutdown:
-        raise  # leave the run running: RQ's retry resumes it from the checkpoint
+        lease.release()
+        _keep_retry()  # a hand-over is not a failure: it must not use up RQ's retries either
+        raise  # RQ's retry resumes the run from the checkpoint
+    except MemoryError:
+        pass  # handled below: leaving this block frees the model its traceback holds
     except Exception as exc:
-        with db.session(settings.DATABASE_URL) as s:
-            lifecycle.fail(s, run_id, f"{type(exc).__name__}: {exc}")
-        _no_retry()
-        raise
+        _fail(settings, run_id, owner, f"{type(exc).__name__}: {exc}")
+        # RQ and rq-dashboard see the failure, but not the message: it may quote the user's input, and
+        # rq-dashboard shows exc_info unescaped. The run row (escaped on its page) and this log have it.
+        log.exception("run %s failed", run_id)
+        raise SolveFailed(f"run {run_id} failed ({type(exc).__name__}); its page and the worker log say why") from None
+    limit = settings.WORKER_MEMORY_LIMIT_MB
+    error = (
+        f"the model needs more memory than a work horse may use ({limit:,} MB, WORKER_MEMORY_LIMIT_MB); "
+        "a smaller input, or a larger limit, is needed"
+    )
+    _fail(settings, run_id, owner, error)  # not retried: it would only run out again
+    raise MemoryError(error)
 
 
-def _solve(settings: config.Settings, run: Run) -> str:
+def _fail(settings: config.Settings, run_id: int, owner: str, error: str) -> None:
+    with db.session(settings.DATABASE_URL) as s:
+        lifecycle.fail(s, run_id, error, owner=owner)
+    _no_retry()
+
+
+def _solve(settings: config.Settings, run: Run, lease: Lease) -> str:
     problem = problems.get(run.problem_type)
     inp = problem.validate(run.input)
     checkpoint = run.checkpoint or {}
     used = float(checkpoint.get("elapsed", 0.0))
-    redis = queueing.connect(settings.REDIS_URL)
     outcome = runner.run(
         problem,
         inp,
         time_limit=max(1.0, run.time_limit - used),
         threads=run.threads,
         seed=int((run.stats or {}).get("seed", 0)),
-        cancel_requested=lambda: queueing.cancel_requested(redis, run.id),
-        flush=lambda live: _flush(settings, run, live),
+        cancel_requested=lease.cancel_requested,
+        flush=lambda live: _flush(settings, run, live, lease),
         interval=settings.PROGRESS_INTERVAL,
         offset=used,
         checkpoint=checkpoint.get("solution"),
         on_start=_on_sigterm_stop,
+        taken_over=lambda: lease.lost,
     )
-    _flush(settings, run, None, final=outcome)
+    if outcome.stop_reason == "taken over":
+        return f"run {run.id}: stopped, another attempt holds it now"
     if outcome.stop_reason == "shutdown":
+        _flush(settings, run, outcome.live, lease)  # what improved since the watcher's last flush
+        _flush(settings, run, None, lease, final=outcome)  # the checkpoint the next attempt resumes from
         raise WorkerShutdown(f"run {run.id} interrupted by worker shutdown; it will resume")
-    return _store(settings, run, problem, inp, outcome)
+    return _store(settings, run, problem, inp, outcome, lease)
 
 
 def _on_sigterm_stop(watcher: runner.Watcher) -> None:
-    # RQ's work horse runs in its own process group with default SIGTERM; a platform restart signals
-    # every process, so stop the search cleanly and let the retry resume elsewhere.
-    signal.signal(signal.SIGTERM, lambda *_: watcher.shutdown.set())
+    # RQ's work horse runs in its own process group; a platform restart signals every process, so stop
+    # the search cleanly and let the retry resume elsewhere (also if SIGTERM came before this point).
+    def stop(*_: Any) -> None:
+        SHUTDOWN.set()
+        watcher.shutdown.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    if SHUTDOWN.is_set():
+        watcher.shutdown.set()
 
 
-def _flush(settings: config.Settings, run: Run, live: runner.Live | None, final: runner.Outcome | None = None) -> None:
-    """Write buffered progress points, live figures and the checkpoint (one transaction)."""
+def _flush(
+    settings: config.Settings,
+    run: Run,
+    live: runner.Live | None,
+    lease: Lease,
+    final: runner.Outcome | None = None,
+) -> None:
+    """Refresh the lease when due; write buffered progress points, live figures and the checkpoint
+    (one transaction, only while this attempt holds the lease)."""
+    lease.refresh()
     fields: dict[str, Any] = {}
     points: list[dict] = []
     if live is not None:
@@ -101,7 +150,7 @@ def _flush(settings: config.Settings, run: Run, live: runner.Live | None, final:
         if not points and "checkpoint" not in fields:
             return
     if final is not None:
-        wall = final.stats["wall_time"] + float((run.checkpoint or {}).get("elapsed", 0.0))
+        wall = _wall(run, final)
         points.append({"elapsed": wall, "objective": final.objective, "bound": final.best_bound})
         fields = {"wall_time": wall, "best_bound": final.best_bound, "solver_objective": final.solver_objective}
         if final.solution is not None:
@@ -111,7 +160,12 @@ def _flush(settings: config.Settings, run: Run, live: runner.Live | None, final:
     if points:
         fields["gap"] = _gap(points[-1]["objective"], points[-1]["bound"])
     with db.session(settings.DATABASE_URL) as s:
-        lifecycle.record_progress(s, run.id, points, **fields)
+        lifecycle.record_progress(s, run.id, points, owner=lease.owner, **fields)
+
+
+def _wall(run: Run, outcome: runner.Outcome) -> float:
+    """Solving time over all attempts: this one's and what the checkpoint says the earlier ones used."""
+    return outcome.stats["wall_time"] + float((run.checkpoint or {}).get("elapsed", 0.0))
 
 
 def _gap(objective: float | None, bound: float | None) -> float | None:
@@ -121,9 +175,17 @@ def _gap(objective: float | None, bound: float | None) -> float | None:
 
 
 def _store(
-    settings: config.Settings, run: Run, problem: problems.ProblemType, inp: Any, outcome: runner.Outcome
+    settings: config.Settings, run: Run, problem: problems.ProblemType, inp: Any, outcome: runner.Outcome, lease: Lease
 ) -> str:
-    """Check the solution independently, then store the result with its terminal status."""
+    """Check the solution independently, then store the result with its terminal status, the last
+    progress points and the final figures: one transaction (a small run writes nothing else after start)."""
+    live = outcome.live
+    with live.lock:  # what the watcher's last flush may not have written (it skips an unchanged state)
+        points, live.points = live.points, []
+    wall = _wall(run, outcome)
+    points.append({"elapsed": wall, "objective": outcome.objective, "bound": outcome.best_bound})
+    for p in points:
+        p["attempt"] = run.attempt
     stats = {
         **(run.stats or {}),
         **outcome.stats,
@@ -131,7 +193,15 @@ def _store(
         "stop_reason": outcome.stop_reason,
         "attempt": run.attempt,
     }
-    fields: dict[str, Any] = {"solver_status": outcome.status, "stats": stats, "num_solutions": outcome.num_solutions}
+    fields: dict[str, Any] = {
+        "solver_status": outcome.status,
+        "stats": stats,
+        "num_solutions": outcome.num_solutions,
+        "wall_time": wall,
+        "best_bound": outcome.best_bound,
+        "solver_objective": outcome.solver_objective,
+        "checkpoint": None,  # the result holds the best solution now
+    }
     canceled = outcome.stop_reason == "canceled"
     if outcome.solution is not None:
         check = problem.check(inp, outcome.solution)
@@ -160,15 +230,20 @@ def _store(
     else:
         to, fields["error"] = RunStatus.FAILED, "no solution within the time limit"
     with db.session(settings.DATABASE_URL) as s:
-        lifecycle.finish(s, run.id, to, **fields)
-    queueing.connect(settings.REDIS_URL).delete(queueing.cancel_key(run.id))
+        if not lifecycle.finish(s, run.id, to, owner=lease.owner, points=points, **fields):
+            return f"run {run.id}: not stored, another attempt holds it now"
+    if lease.canceled:
+        try:
+            queueing.connect(settings.REDIS_URL).delete(queueing.cancel_key(run.id))
+        except RedisError:  # the key expires by itself
+            pass
     return f"run {run.id}: {to.value} ({outcome.status})"
 
 
-def _give_up(settings: config.Settings, run: Run) -> str:
-    error = f"the worker solving this run was lost {run.attempt - 1} times; giving up"
+def _give_up(settings: config.Settings, run: Run, owner: str) -> str:
+    error = maintenance.give_up_message(run.lost, run.lost_reason)
     with db.session(settings.DATABASE_URL) as s:
-        lifecycle.fail(s, run.id, error)
+        lifecycle.fail(s, run.id, error, owner=owner)
     return error
 
 
@@ -177,6 +252,16 @@ def _no_retry() -> None:
     job = get_current_job()
     if job is not None:
         job.retries_left = 0
+
+
+def _keep_retry() -> None:
+    job = get_current_job()
+    if job is None:
+        return
+    if job.retries_left is not None:
+        job.retries_left += 1
+    if job.meta.pop("inline", None):  # a resumed attempt is forked into a work horse of its own
+        job.save_meta()
 
 
 def _worker_name() -> str:

@@ -67,7 +67,8 @@ class Search:
         self._solvers: set[cp_model.CpSolver] = set()
         self._solvers_lock = threading.Lock()
         self.last: SubSolve | None = None  # the newest solve, for statistics
-        self.totals = {"solves": 0, "conflicts": 0, "branches": 0, "user_time": 0.0}
+        # CP-SAT's own work, summed over the strategy's solves (wall_time in the stats is the whole run's).
+        self.totals = {"solves": 0, "conflicts": 0, "branches": 0, "user_time": 0.0, "solver_wall_time": 0.0}
 
     # -- what a strategy calls ------------------------------------------------------------------
     def remaining(self) -> float:
@@ -158,6 +159,7 @@ class Search:
         self.totals["conflicts"] += solver.num_conflicts
         self.totals["branches"] += solver.num_branches
         self.totals["user_time"] += solver.user_time
+        self.totals["solver_wall_time"] += solver.wall_time
         self.last = SubSolve(
             status=solver.status_name(status),
             solution=solution,
@@ -205,17 +207,23 @@ class Watcher:
         cancel_requested: Callable[[], bool],
         flush: Callable[[Live], None],
         interval: float,
+        taken_over: Callable[[], bool] = lambda: False,
     ):
         self.search, self.deadline = search, deadline
         self.cancel_requested, self.flush, self.interval = cancel_requested, flush, interval
-        # "canceled", "deadline" or "shutdown"; None while the search runs or ends by itself.
+        self.taken_over = taken_over
+        # "canceled", "deadline", "shutdown" or "taken over" (another attempt holds the run now: this
+        # one must stop without writing); None while the search runs or ends by itself.
         self.stop_reason: str | None = None
         self.shutdown = threading.Event()
         self.abandoned = False  # the strategy did not return in time after a stop
 
     def watch(self, thread: threading.Thread) -> None:
-        """Until `thread` ends: stop it when asked, and flush progress every `interval` seconds."""
-        last_flush, stop_at = 0.0, None
+        """Until `thread` ends: stop it when asked, and flush progress every `interval` seconds.
+
+        The first flush comes after one interval, and what is left at the end stays in `search.live`
+        for the caller to store with the result: a run that ends within one interval writes once."""
+        last_flush, stop_at = time.monotonic(), None
         while thread.is_alive():
             if self.stop_reason is None:
                 self.stop_reason = self._why_stop()
@@ -229,9 +237,10 @@ class Watcher:
                 self.flush(self.search.live)
                 last_flush = time.monotonic()
             thread.join(POLL_SECONDS)
-        self.flush(self.search.live)  # what improved since the last flush
 
     def _why_stop(self) -> str | None:
+        if self.taken_over():
+            return "taken over"
         if self.shutdown.is_set():
             return "shutdown"
         if time.monotonic() >= self.deadline:
@@ -253,6 +262,8 @@ class Outcome:
     num_solutions: int
     stats: dict
     abandoned: bool = False  # the strategy thread is still running: the process must exit after storing
+    # Progress found since the watcher's last flush: the caller stores it with the result.
+    live: Live = field(default_factory=Live)
 
 
 def run(
@@ -268,6 +279,7 @@ def run(
     offset: float = 0.0,
     checkpoint: dict | None = None,
     on_start: Callable[[Watcher], None] | None = None,
+    taken_over: Callable[[], bool] = lambda: False,
 ) -> Outcome:
     """Run the problem's search strategy for at most `time_limit` seconds, reporting progress and
     obeying stop requests. `offset` is the solving time earlier attempts used (progress is plotted on
@@ -284,7 +296,7 @@ def run(
         checkpoint=checkpoint,
     )
     # The strategy's own time checks end the search; the watcher's deadline (+1 s) is the backstop.
-    watcher = Watcher(search, deadline + 1.0, cancel_requested, flush, interval)
+    watcher = Watcher(search, deadline + 1.0, cancel_requested, flush, interval, taken_over)
     if on_start:
         on_start(watcher)
     result: dict[str, Any] = {}
@@ -329,6 +341,7 @@ def _outcome(search: Search, watcher: Watcher, claimed: str | None, wall: float,
         best_bound=bound,
         num_solutions=num_solutions,
         abandoned=watcher.abandoned,
+        live=live,
         stats={
             "status": status,
             "wall_time": wall,

@@ -1,34 +1,194 @@
-"""The RQ worker class: `rq worker -w workers.worker.SolveWorker --with-scheduler high default low`.
+"""The RQ worker: `rq worker -w workers.worker.SolveWorker --connection-class workers.worker.PatientRedis
+--with-scheduler high default low` (the Procfile's command).
 
 Importing this module (in the worker's parent process) preloads OR-Tools and the problem modules, so
-each forked work horse starts solving at once instead of paying the ~400 ms import. Its maintenance
-hook also runs the reconciler, so a cluster of workers needs no extra scheduler process.
+each forked work horse starts solving at once instead of paying the ~400 ms import. The worker also
+does the maintenance: every idle worker looks for runs whose solving process was lost every
+RECOVER_INTERVAL seconds, and one at a time reconciles the DB with Redis every RECONCILE_INTERVAL.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import resource
+import signal
+import threading
+import time
 
 from ortools.sat.python import cp_model  # noqa: F401  (preload for forked work horses)
-from rq.worker import Worker
+from redis import Redis
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.retry import Retry
+from rq.worker import Worker, WorkerStatus
 
-from app import config, problems
+from app import config, db, lifecycle, problems
 from workers import jobs, maintenance  # noqa: F401  (preload the job module)
 
 problems.all_types()  # preload every problem module
 log = logging.getLogger(__name__)
 
-RECONCILE_EVERY = 60  # seconds
+
+class _LoggedBackoff(ExponentialWithJitterBackoff):
+    """Backoff between reconnection attempts that says, now and then, why the worker is waiting."""
+
+    def compute(self, failures: int) -> float:
+        wait = super().compute(failures)
+        if failures == 1 or failures % 20 == 0:
+            log.warning("Redis does not answer (%d tries); trying again in %.1f s", failures, wait)
+        return wait
+
+
+class PatientRedis(Redis):
+    """The worker's Redis client: it waits out an outage (reconnecting with backoff) instead of raising.
+
+    RQ 2.12 lets a ConnectionError escape its work-horse monitor (the worker quits and orphans its work
+    horse) and its start-up (`rq worker` exits while Redis is down). With this client a busy worker
+    keeps watching its work horse, an idle one keeps waiting for work, and a new one waits for Redis.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.set_retry(Retry(_LoggedBackoff(cap=10, base=0.5), retries=-1))
 
 
 class SolveWorker(Worker):
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("maintenance_interval", RECONCILE_EVERY)
+        self.settings = config.load()
+        # `rq worker` always passes --maintenance-interval (600 s unless given): the reconciler's wins.
+        given = kwargs.get("maintenance_interval") or self.settings.RECONCILE_INTERVAL
+        kwargs["maintenance_interval"] = min(given, self.settings.RECONCILE_INTERVAL)
+        self._next_recovery = 0.0
+        self._last_horse_pid = 0
         super().__init__(*args, **kwargs)
+        if not isinstance(self.connection, PatientRedis):
+            self.connection.set_retry(Retry(_LoggedBackoff(cap=10, base=0.5), retries=-1))
+
+    # --- maintenance: often enough to recover a lost run within seconds --------------------------
+    @property
+    def dequeue_timeout(self) -> int:
+        # An idle worker would block in BLPOP for ~405 s between maintenance checks.
+        return max(1, min(super().dequeue_timeout, int(self.settings.RECOVER_INTERVAL)))
+
+    @property
+    def should_run_maintenance_tasks(self) -> bool:
+        return super().should_run_maintenance_tasks or time.monotonic() >= self._next_recovery
 
     def run_maintenance_tasks(self) -> None:
-        super().run_maintenance_tasks()
+        if super().should_run_maintenance_tasks:
+            super().run_maintenance_tasks()  # RQ's own registry cleanup
+            self._guarded(maintenance.run_once)
+        else:
+            self._guarded(maintenance.recover_once)
+        self._next_recovery = time.monotonic() + self.settings.RECOVER_INTERVAL
+
+    def _guarded(self, task) -> None:
         try:
-            maintenance.run_once(config.load(), self.connection)
+            counts = task(self.settings, self.connection)
+            if any(counts.values()):
+                log.info("maintenance: %s", counts)
         except Exception:  # maintenance must never take the worker down
             log.exception("maintenance failed")
+
+    # --- the work horse -------------------------------------------------------------------------
+    def fork_work_horse(self, job, queue) -> None:
+        super().fork_work_horse(job, queue)
+        self._last_horse_pid = self._horse_pid
+
+    def main_work_horse(self, job, queue) -> None:
+        limit_memory(self.settings.WORKER_MEMORY_LIMIT_MB)
+        if self.settings.SOLVER_NICE:
+            os.nice(self.settings.SOLVER_NICE)  # a fresh process each job: only this solve yields the CPU
+        super().main_work_horse(job, queue)
+
+    # --- small runs: solved in the worker process itself ----------------------------------------
+    def execute_job(self, job, queue) -> None:
+        """A small run (the submit marks it `inline` from the problem's size estimate) is solved right
+        here, without forking a work horse: a fork, a fresh database connection and RQ's horse
+        bookkeeping cost more than such a solve. Everything else about the run is the same (lease,
+        cancel, deadline, checker, progress). What is given up is isolation: if such a solve crashed the
+        process, the worker is gone; the run's lease then expires and the reconciler resumes it, in a
+        forked work horse (a re-enqueued run is never inline)."""
+        if not (job.meta.get("inline") and self.settings.INLINE_RUNS):
+            return super().execute_job(job, queue)
+        sigterm = signal.getsignal(signal.SIGTERM)
+        self.prepare_execution(job)
+        try:
+            self.perform_job(job, queue)
+        finally:
+            signal.signal(signal.SIGTERM, sigterm)  # the solve's own handler is the horse's, not the worker's
+            if jobs.SHUTDOWN.is_set() or _search_still_running():
+                # SIGTERM came during the solve (it handed the run over), or a stop left a strategy stuck
+                # in Python: end this worker as a work horse would end; the platform starts a new one.
+                jobs.SHUTDOWN.clear()
+                self.request_stop(signal.SIGTERM, None)
+            self.set_state(WorkerStatus.IDLE)
+
+    def setup_work_horse_signals(self) -> None:
+        super().setup_work_horse_signals()
+        # Until the solve's watcher takes SIGTERM over, remember it (RQ's default would kill the horse).
+        signal.signal(signal.SIGTERM, lambda *_: jobs.SHUTDOWN.set())
+
+    def handle_warm_shutdown_request(self) -> None:
+        # A platform restart: ask the solve to stop now (it saves its checkpoint and hands the run over,
+        # which costs no attempt) instead of waiting for the whole time limit, or a cold kill.
+        super().handle_warm_shutdown_request()
+        if self.horse_pid:
+            try:
+                os.kill(self.horse_pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    def handle_work_horse_killed(self, job, retpid, ret_val, rusage) -> None:
+        """The work horse died (SIGKILL, OOM, a crash): record it on the run at once, so its retry (at the
+        front of the queue) can take it over, and fail the run once it was lost MAX_ATTEMPTS times."""
+        super().handle_work_horse_killed(job, retpid, ret_val, rusage)
+        run_id = run_id_of(job)
+        if run_id is None:
+            return
+        owner = f"{self.name} pid {retpid or self._last_horse_pid}"
+        try:
+            with db.session(self.settings.DATABASE_URL) as s:
+                if _signal_of(ret_val) == signal.SIGTERM:  # told to stop, before it could stop cleanly
+                    lifecycle.release_lease(s, run_id, owner)
+                    return
+                reason = describe_death(ret_val, rusage, self.settings.WORKER_MEMORY_LIMIT_MB)
+                run = lifecycle.record_loss(s, run_id, owner, reason)
+                if run is not None and run.lost >= self.settings.MAX_ATTEMPTS:
+                    lifecycle.fail(s, run_id, maintenance.give_up_message(run.lost, reason))
+                    job.retries_left = 0
+        except Exception:  # the lease expires and the reconciler recovers the run anyway
+            log.exception("could not record the loss of run %s", run_id)
+
+
+def _search_still_running() -> bool:
+    return any(t.name == "search" and t.is_alive() for t in threading.enumerate())
+
+
+def run_id_of(job) -> int | None:
+    try:
+        return int(job.args[0]) if job.func_name == "workers.jobs.solve_run" else None
+    except Exception:
+        return None
+
+
+def limit_memory(megabytes: int) -> None:
+    """Cap this process's heap (RLIMIT_DATA: what it allocates, not the address space its threads
+    reserve), so a runaway model build raises MemoryError instead of exhausting the machine."""
+    if megabytes > 0:
+        _, hard = resource.getrlimit(resource.RLIMIT_DATA)
+        limit = megabytes * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_DATA, (limit if hard < 0 else min(limit, hard), hard))
+
+
+def describe_death(ret_val: int | None, rusage, limit_mb: int) -> str:
+    """E.g. "its work horse was killed by SIGKILL at a peak of 3,950 MB (memory limit 4,096 MB)"."""
+    sig = _signal_of(ret_val)
+    how = f"was killed by {signal.Signals(sig).name}" if sig else f"exited with status {ret_val}"
+    peak = getattr(rusage, "ru_maxrss", 0) // 1024  # KiB on Linux
+    text = f"its work horse {how} at a peak of {peak:,} MB"
+    return text + (f" (memory limit {limit_mb:,} MB)" if limit_mb else "")
+
+
+def _signal_of(ret_val: int | None) -> int | None:
+    return os.WTERMSIG(ret_val) if ret_val and os.WIFSIGNALED(ret_val) else None

@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from app.problems import InputError
-from app.runs import RunFinished, RunNotFound
+from app.runs import QueueFull, RunFinished, RunNotFound
 
 log = logging.getLogger(__name__)
 
@@ -19,19 +19,40 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.errors = status, code, message, errors
 
 
-def body(status: int, code: str, message: str, errors: list[dict] | None = None):
+def body(status: int, code: str, message: str, errors: list[dict] | None = None, headers: dict | None = None):
     payload = {"error": code, "message": message}
     if errors is not None:
         payload["errors"] = errors
-    return jsonify(payload), status
+    return jsonify(payload), status, headers or {}
+
+
+def http_error(exc: HTTPException):
+    """An HTTP error as JSON, keeping its headers (Allow on 405, Retry-After on 429, WWW-Authenticate)."""
+    headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+    if exc.code == 429:
+        return body(
+            429,
+            "too_many_requests",
+            f"rate limit exceeded ({exc.description}); retry later",
+            None,
+            {**headers, **_retry_after(exc)},
+        )
+    return body(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "", None, headers)
+
+
+def _retry_after(exc: HTTPException) -> dict:
+    # Flask-Limiter adds Retry-After in its after_request; this keeps it even if that does not run.
+    limit = getattr(exc, "limit", None)
+    window = getattr(getattr(limit, "limit", None), "get_expiry", None)
+    return {"Retry-After": str(int(window()))} if callable(window) else {}
 
 
 def query_int(name: str, default: int, lo: int, hi: int) -> int:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     try:
-        value = int(raw)
+        value = int(raw) if len(raw) <= 20 else lo - 1  # int() of a huge string is slow: out of range anyway
     except ValueError:
         raise query_error(name, "an integer") from None
     if not lo <= value <= hi:
@@ -53,10 +74,10 @@ def register_app(app) -> None:
 
     def _api_or_default(exc: HTTPException):
         if request.path.startswith("/api/"):
-            return body(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+            return http_error(exc)
         return exc
 
-    for code in (404, 405, 413):
+    for code in (404, 405, 413, 429):
         app.register_error_handler(code, _api_or_default)
 
 
@@ -77,9 +98,13 @@ def register(bp: Blueprint) -> None:
     def _finished(exc: RunFinished):
         return body(409, "run_finished", f"run {exc.args[0]} has already finished; there is nothing to cancel")
 
+    @bp.errorhandler(QueueFull)
+    def _queue_full(exc: QueueFull):
+        return body(503, "queue_full", exc.message, None, {"Retry-After": str(exc.retry_after)})
+
     @bp.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        return body(exc.code or 500, (exc.name or "error").lower().replace(" ", "_"), exc.description or "")
+        return http_error(exc)
 
     @bp.errorhandler(Exception)
     def _unexpected(exc: Exception):

@@ -1,11 +1,21 @@
-"""The OpenAPI 3.1 document for /api/v1. A test checks it lists exactly the blueprint's routes."""
+"""The OpenAPI 3.1 document for /api/v1. A test checks it lists exactly the blueprint's routes, and a
+schemathesis run checks the live app against it. It states every limit the code enforces."""
 
 from __future__ import annotations
 
 from app import problems
-from app.runs import Submission
+from app.config import Settings
+from app.models import RunStatus
+from app.runs import MAX_RUN_ID, Submission
 
-RUN_ID = {"name": "run_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+RUN_ID = {
+    "name": "run_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1, "maximum": MAX_RUN_ID},
+}
+STATUSES = [s.value for s in RunStatus]
+RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "string"}}}
 
 
 def _error(description: str) -> dict:
@@ -22,19 +32,58 @@ def _json(ref: str, description: str) -> dict:
     }
 
 
-def document() -> dict:
+def _signed_in(responses: dict) -> dict:
+    """The answers every signed-in route can give besides its own."""
+    return {**responses, "401": _error("Not signed in: send an API token as Authorization: Bearer <token>")}
+
+
+def _submission(settings: Settings) -> dict:
+    schema = Submission.model_json_schema()
+    props = schema["properties"]
+    props["problem_type"]["enum"] = [p.name for p in problems.all_types()]
+    time_limit = props["time_limit"]["anyOf"][0]
+    time_limit["maximum"] = settings.SOLVER_MAX_TIME_LIMIT
+    time_limit["description"] = "Seconds; at most SOLVER_MAX_TIME_LIMIT, or the user's own cap if lower"
+    threads = props["threads"]["anyOf"][0]
+    threads["maximum"] = settings.SOLVER_MAX_THREADS
+    demos = sorted({d for p in problems.all_types() for d in p.demos})
+    props["demo"]["anyOf"][0]["enum"] = demos
+    formats = sorted({"json", *(f for p in problems.all_types() for f in p.importers)})
+    props["format"]["enum"] = formats
+    # Exactly one of input and demo. The input's own rules are each problem type's schema
+    # (components Input schemas, GET /problem-types) plus checks across fields: 422 names the field.
+    schema["oneOf"] = [
+        {"required": ["input"], "properties": {"input": {"type": ["object", "string"]}, "demo": {"type": "null"}}},
+        {"required": ["demo"], "properties": {"demo": {"type": "string"}, "input": {"type": "null"}}},
+    ]
+    return schema
+
+
+CREATED_RUN_LINKS = {
+    "GetRun": {"operationId": "getRun", "parameters": {"run_id": "$response.body#/id"}},
+    "CancelRun": {"operationId": "cancelRun", "parameters": {"run_id": "$response.body#/id"}},
+}
+
+
+def document(settings: Settings) -> dict:
     inputs = {
         f"{p.name}.Input": p.input_model.model_json_schema(ref_template="#/components/schemas/{model}")
         for p in problems.all_types()
     }
-    submission = Submission.model_json_schema()
+    submission = _submission(settings)
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "SolveQueue API",
             "version": "1",
-            "description": "Submit constraint-optimisation solves, watch their progress, read explained results.",
+            "description": "Submit constraint-optimisation solves, watch their progress, read explained results. "
+            "Authenticate with a personal API token (create one on your account page): "
+            "`Authorization: Bearer <token>`. You see and cancel only your own runs. Submissions are "
+            f"rate-limited per user ({settings.RATE_LIMIT_SUBMIT}: 429 + Retry-After) and refused while "
+            f"you have {settings.MAX_QUEUED_PER_USER} runs queued or the queue holds {settings.MAX_QUEUED_TOTAL} "
+            f"(503 + Retry-After). Request bodies: at most {settings.MAX_CONTENT_LENGTH} bytes (413).",
         },
+        "security": [{"bearerToken": []}],
         "paths": {
             "/api/v1/runs": {
                 "post": {
@@ -44,22 +93,31 @@ def document() -> dict:
                         "required": True,
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Submission"}}},
                     },
-                    "responses": {
-                        "202": {
-                            **_json("Run", "Stored and queued"),
-                            "headers": {"Location": {"schema": {"type": "string"}}},
-                        },
-                        "400": _error("Malformed JSON"),
-                        "413": _error("Body too large"),
-                        "415": _error("Not application/json"),
-                        "422": _error("Invalid fields, with their paths"),
-                    },
+                    "responses": _signed_in(
+                        {
+                            "202": {
+                                **_json("Run", "Stored and queued"),
+                                "headers": {"Location": {"schema": {"type": "string"}}},
+                                "links": CREATED_RUN_LINKS,
+                            },
+                            "400": _error("Malformed JSON, or nested too deep"),
+                            "413": _error("Body too large"),
+                            "415": _error("Not application/json"),
+                            "422": _error("Invalid fields, with their paths"),
+                            "429": {**_error("Too many submissions"), "headers": RETRY_AFTER},
+                            "503": {**_error("Too many runs queued (yours or in total)"), "headers": RETRY_AFTER},
+                        }
+                    ),
                 },
                 "get": {
                     "summary": "List runs, newest first",
                     "operationId": "listRuns",
                     "parameters": [
-                        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+                        {
+                            "name": "page",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 10**6, "default": 1},
+                        },
                         {
                             "name": "per_page",
                             "in": "query",
@@ -68,17 +126,26 @@ def document() -> dict:
                         {
                             "name": "status",
                             "in": "query",
-                            "schema": {
-                                "type": "string",
-                                "enum": ["queued", "running", "succeeded", "infeasible", "failed", "canceled"],
-                            },
+                            "schema": {"type": "string", "enum": STATUSES},
                         },
-                        {"name": "problem_type", "in": "query", "schema": {"type": "string"}},
+                        {
+                            "name": "problem_type",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": [p.name for p in problems.all_types()]},
+                        },
+                        {
+                            "name": "before",
+                            "in": "query",
+                            "description": "Keyset cursor: only runs with a smaller id (see links.next); replaces page",
+                            "schema": {"type": "integer", "minimum": 1, "maximum": 2**62},
+                        },
                     ],
-                    "responses": {
-                        "200": _json("RunPage", "One page of runs"),
-                        "422": _error("Invalid query parameter"),
-                    },
+                    "responses": _signed_in(
+                        {
+                            "200": _json("RunPage", "One page of your runs (an admin: everyone's)"),
+                            "422": _error("Invalid query parameter"),
+                        }
+                    ),
                 },
             },
             "/api/v1/runs/{run_id}": {
@@ -86,7 +153,9 @@ def document() -> dict:
                     "summary": "A run with its progress points and, when done, its result",
                     "operationId": "getRun",
                     "parameters": [RUN_ID],
-                    "responses": {"200": _json("RunDetail", "The run"), "404": _error("Unknown run")},
+                    "responses": _signed_in(
+                        {"200": _json("RunDetail", "The run"), "404": _error("No such run of yours")}
+                    ),
                 },
             },
             "/api/v1/runs/{run_id}/cancel": {
@@ -94,18 +163,22 @@ def document() -> dict:
                     "summary": "Cancel a queued run, or stop a running one keeping its best solution",
                     "operationId": "cancelRun",
                     "parameters": [RUN_ID],
-                    "responses": {
-                        "200": _json("Run", "Canceled before it started"),
-                        "202": _json("Run", "Stop requested; the run ends canceled shortly"),
-                        "404": _error("Unknown run"),
-                        "409": _error("The run has already finished"),
-                    },
+                    "responses": _signed_in(
+                        {
+                            "200": _json("Run", "Canceled before it started"),
+                            "202": _json("Run", "Stop requested; the run ends canceled shortly"),
+                            "400": _error("Signed in with a session cookie but without the CSRF token"),
+                            "404": _error("No such run of yours"),
+                            "409": _error("The run has already finished"),
+                        }
+                    ),
                 },
             },
             "/api/v1/problem-types": {
                 "get": {
                     "summary": "Problem types with their input JSON schema and demo instances",
                     "operationId": "listProblemTypes",
+                    "security": [],
                     "responses": {"200": {"description": "The registered problem types"}},
                 },
             },
@@ -113,11 +186,15 @@ def document() -> dict:
                 "get": {
                     "summary": "This document",
                     "operationId": "openapi",
+                    "security": [],
                     "responses": {"200": {"description": "OpenAPI 3.1"}},
                 },
             },
         },
         "components": {
+            "securitySchemes": {
+                "bearerToken": {"type": "http", "scheme": "bearer", "description": "A personal API token"},
+            },
             "schemas": {
                 "Submission": submission,
                 **inputs,
@@ -142,10 +219,7 @@ def document() -> dict:
                         "id": {"type": "integer"},
                         "name": {"type": "string"},
                         "problem_type": {"type": "string"},
-                        "status": {
-                            "type": "string",
-                            "enum": ["queued", "running", "succeeded", "infeasible", "failed", "canceled"],
-                        },
+                        "status": {"type": "string", "enum": STATUSES},
                         "priority": {"type": "string"},
                         "time_limit": {"type": "number"},
                         "threads": {"type": "integer"},
@@ -193,11 +267,15 @@ def document() -> dict:
                     "type": "object",
                     "properties": {
                         "items": {"type": "array", "items": {"$ref": "#/components/schemas/Run"}},
-                        "page": {"type": "integer"},
-                        "per_page": {"type": "integer"},
+                        "page": {"type": "integer", "minimum": 1, "maximum": 10**6},
+                        "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
                         "total": {"type": "integer"},
+                        "links": {
+                            "type": "object",
+                            "properties": {"next": {"type": "string", "description": "The next page (keyset)"}},
+                        },
                     },
                 },
-            }
+            },
         },
     }

@@ -13,6 +13,8 @@ from app import problems
 from app.web import dashboard, errors, formatting, forms, present, results
 from app.web.views import bp
 
+BREAKDOWN_ITEMS_SHOWN = 100  # per rule on the page; the result JSON has every penalty
+
 
 def init_app(app: Flask) -> None:
     Htmx(app)
@@ -21,6 +23,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         elapsed=present.elapsed, breakdown_when=results.breakdown_when, problem_types=problems.all_types,
         format_choices=forms.format_choices, demo_label=forms.demo_label, dashboard_enabled=dashboard.enabled,
+        breakdown_items_shown=BREAKDOWN_ITEMS_SHOWN,
     )
     errors.init_app(app)
     dashboard.init_app(app)

@@ -6,14 +6,13 @@ an uploaded file into input (JSON or an importer's text format) and says which f
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from werkzeug.datastructures import FileStorage, ImmutableMultiDict
 
-from app import problems
+from app import jsondoc, problems
 from app.models import Run
 from app.problems import InputError
 
@@ -107,8 +106,8 @@ def _file_input(values: dict[str, str], upload: FileStorage | None) -> dict[str,
     if fmt != "json":
         return {"input": text, "format": fmt}
     try:
-        return {"input": json.loads(text), "format": "json"}
-    except ValueError as exc:
+        return {"input": jsondoc.parse(text), "format": "json"}
+    except jsondoc.DocumentError as exc:
         raise InputError([{"path": "input", "message": f"not valid JSON: {exc}"}]) from None
 
 

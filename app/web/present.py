@@ -19,7 +19,7 @@ from sqlalchemy import bindparam, select
 
 from app import db, queueing, runs
 from app.config import Settings
-from app.models import ACTIVE, ProgressPoint, Run, RunStatus
+from app.models import ProgressPoint, Run, RunStatus
 from app.web import charts, downloads, results
 from app.web.formatting import aware, duration, num, pct
 
@@ -138,12 +138,17 @@ def outcome(run: Run) -> Outcome:
     return Outcome("muted", status.value.capitalize(), "")
 
 
-def status_context(run: Run, settings: Settings, query: Mapping[str, str] | None = None) -> dict:
+def status_context(
+    run: Run, settings: Settings, query: Mapping[str, str] | None = None, with_result: bool = True
+) -> dict:
     """What runs/_live.html needs; the result only once the run is terminal (polls stay cheap).
-    `query` (the request's args) lets a problem's result view page or filter (e.g. a chosen date)."""
-    ctx: dict = {"run": run, "live": live(run, settings)}
+    `query` (the request's args) lets a problem's result view page or filter (e.g. a chosen date).
+    `with_result=False`: the status fragment, which never carries the result (it loads it separately)."""
+    ctx: dict = {"run": run, "live": live(run, settings), "result_deferred": not with_result}
     if run.is_terminal:
-        ctx.update(outcome=outcome(run), downloads=downloads.available(run), **results.context(run, query))
+        ctx.update(outcome=outcome(run), downloads=downloads.available(run))
+        if with_result:
+            ctx.update(results.context(run, query))
     return ctx
 
 
@@ -171,6 +176,5 @@ def listing(settings: Settings, page: str, status: str) -> Listing:
     status = status if status in STATUSES else ""
     number = int(page) if page.isdigit() and 0 < int(page) < 10**6 else 1
     items, total = runs.page(settings, number, PER_PAGE, status or None)
-    active = any(not r.is_terminal for r in items) or any(
-        runs.page(settings, 1, 1, s.value)[1] for s in ACTIVE)
+    active = any(not r.is_terminal for r in items) or runs.any_active(settings)
     return Listing(items, number, max(1, math.ceil(total / PER_PAGE)), total, status, active)

@@ -11,7 +11,8 @@ import time
 from flask import Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from app import runs
+from app import limits, runs
+from app.auth import current_user, login_manager
 from app.config import Settings
 from app.models import RunStatus
 from app.problems import InputError
@@ -23,6 +24,14 @@ bp = Blueprint("web", __name__)
 @bp.before_request
 def _start_clock() -> None:
     g.started = time.perf_counter()
+
+
+@bp.before_request
+def _signed_in():
+    # Every page needs an account; each view then shows only the user's own runs (admins: all).
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
 
 
 @bp.after_request
@@ -46,19 +55,24 @@ def index():
 
 
 @bp.post("/runs")
+@limits.submit_limit
 def create():
     try:
         form, data = forms.read(request.form, request.files)
     except RequestEntityTooLarge:
         form, data = forms.too_large(current_app.config["MAX_CONTENT_LENGTH"]), {}
+    status, headers = 422, {}
     if not form.errors:
         try:
             run = runs.submit(data, _settings())
             return redirect(url_for("web.show", run_id=run.id), 303)
         except InputError as exc:
             form.fail(exc)
+        except runs.QueueFull as exc:
+            form.fail(InputError([{"path": "form", "message": exc.message}]))
+            status, headers = 503, {"Retry-After": str(exc.retry_after)}
     listing = present.listing(_settings(), "", "")
-    return render_template("index.html", form=form, listing=listing), 422
+    return render_template("index.html", form=form, listing=listing), status, headers
 
 
 @bp.get("/runs/<int:run_id>")
@@ -73,7 +87,14 @@ def status(run_id: int):
     run = runs.get_summary(run_id, _settings())
     if run.is_terminal:
         run = runs.get(run_id, _settings())
-    return render_template("runs/_live.html", **present.status_context(run, _settings(), request.args))
+    return render_template("runs/_live.html", **present.status_context(run, _settings(), with_result=False))
+
+
+@bp.get("/runs/<int:run_id>/result")
+def result(run_id: int):
+    # A finished run's solution view alone: loaded once after the poll sees the end, and per roster page.
+    run = runs.get(run_id, _settings())
+    return render_template("runs/_result.html", **present.status_context(run, _settings(), request.args))
 
 
 @bp.post("/runs/<int:run_id>/cancel")
@@ -84,19 +105,23 @@ def cancel(run_id: int):
         run = runs.get(run_id, _settings())
         flash("This run had already finished; there was nothing to cancel.", "info")
     if request.htmx:
-        return render_template("runs/_live.html", **present.status_context(run, _settings()))
+        return render_template("runs/_live.html", **present.status_context(run, _settings(), with_result=False))
     if run.status != RunStatus.CANCELED.value and not run.is_terminal:
         flash("Stopping the solve; the best solution found so far will be kept.", "info")
     return redirect(url_for("web.show", run_id=run_id), 303)
 
 
 @bp.post("/runs/<int:run_id>/again")
+@limits.submit_limit
 def again(run_id: int):
     run = runs.get(run_id, _settings())
     try:
         new = runs.submit(forms.again(run, request.form.get("time_limit", "")), _settings())
     except InputError as exc:
         flash("Could not solve again: " + "; ".join(e["message"] for e in exc.errors), "error")
+        return redirect(url_for("web.show", run_id=run_id), 303)
+    except runs.QueueFull as exc:
+        flash(f"Could not solve again: {exc.message}.", "error")
         return redirect(url_for("web.show", run_id=run_id), 303)
     return redirect(url_for("web.show", run_id=new.id), 303)
 

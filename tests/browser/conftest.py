@@ -1,5 +1,6 @@
 """Browser tests: the real app served by gunicorn on a free port (this test's database, the session's
-Redis), a real RQ worker, and the system Chromium driven by Playwright (never `playwright install`)."""
+Redis), a real RQ worker, and the system Chromium driven by Playwright (never `playwright install`).
+`page` is already signed in as alice; `anon_page` is not (to test signing in itself)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,25 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from redis import Redis
 
 from app.launcher import free_port
+from tests.accounts import PASSWORD
 from tests.support import ROOT, stop_process, wait_for, worker_env
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 ARTIFACTS = ROOT / "test-artifacts"
 
 
@@ -37,15 +46,30 @@ def _answers(url: str) -> bool:
         conn.close()
 
 
-@pytest.fixture
-def live_server(database_url, redis: Redis, redis_url, tmp_path) -> Iterator[str]:
+@contextmanager
+def serve(database_url: str, redis_url: str, tmp_path: Path, **env: str) -> Iterator[str]:
     """gunicorn (the Procfile's settings, fewer workers) serving the app on 127.0.0.1:<free port>."""
     port = free_port()
     log = open(tmp_path / "web.log", "ab")  # noqa: SIM115  (closed by stop_process)
-    cmd = [str(Path(sys.executable).parent / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", "1",
-           "--threads", "8", "--no-control-socket", "app:create_app()"]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=worker_env(database_url, redis_url, SOLVER_THREADS="2"),
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    cmd = [
+        str(Path(sys.executable).parent / "gunicorn"),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "1",
+        "--threads",
+        "8",
+        "--no-control-socket",
+        "app:create_app()",
+    ]
+    proc = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env=worker_env(database_url, redis_url, SOLVER_THREADS="2", **env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     proc.log = log  # type: ignore[attr-defined]
     url = f"http://127.0.0.1:{port}"
     try:
@@ -54,6 +78,12 @@ def live_server(database_url, redis: Redis, redis_url, tmp_path) -> Iterator[str
         yield url
     finally:
         stop_process(proc)
+
+
+@pytest.fixture
+def live_server(database_url, redis: Redis, redis_url, tmp_path) -> Iterator[str]:
+    with serve(database_url, redis_url, tmp_path) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -70,13 +100,30 @@ def chromium():
         browser.close()
 
 
+def sign_in(page, username: str = "alice", password: str = PASSWORD) -> None:
+    """Through the sign-in form, as a person would; lands on the runs page."""
+    page.goto("/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
 @pytest.fixture
-def page(chromium, live_server):
+def anon_page(chromium, live_server):
+    """A browser tab on the live app, not signed in."""
     context = chromium.new_context(base_url=live_server, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     pg = context.new_page()
     yield pg
     context.close()
+
+
+@pytest.fixture
+def page(anon_page):
+    """A browser tab on the live app, signed in as alice (the owner of the runs the factories store)."""
+    sign_in(anon_page)
+    return anon_page
 
 
 def screenshot(page, name: str) -> Path:

@@ -11,7 +11,7 @@ from sqlmodel import func, select
 
 from app import db
 from app.models import Run, utcnow
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import screenshot, sign_in
 from tests.web.factories import store_run, update_run
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration, pytest.mark.slow]
@@ -105,6 +105,7 @@ def test_submit_and_cancel_work_without_javascript(chromium, live_server, databa
     context = chromium.new_context(base_url=live_server, java_script_enabled=False)
     page = context.new_page()
     try:
+        sign_in(page)
         run_id = submit_demo(page, "knapsack/tiny", "5")
         expect(page.locator("#run-live .badge")).to_have_text("Queued")
         page.get_by_role("button", name="Cancel run").click()  # a plain POST, then a redirect back

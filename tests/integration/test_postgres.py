@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app import create_app, db
+from tests.accounts import add_user, signed_in
 from tests.support import start_worker, stop_process, wait_for
 from tests.test_migrations import schema_diff
 
@@ -41,7 +42,8 @@ def pg_url():
 def test_submit_solve_and_cancel_on_postgres(pg_url, redis, redis_url, tmp_path):
     db.upgrade(pg_url)  # the release step's migrations, on PostgreSQL
     assert schema_diff(pg_url) == []
-    client = create_app({"DATABASE_URL": pg_url, "REDIS_URL": redis_url, "SOLVER_THREADS": 2}).test_client()
+    app = create_app({"DATABASE_URL": pg_url, "REDIS_URL": redis_url, "SOLVER_THREADS": 2})
+    client = signed_in(app, add_user(pg_url, "alice"))
     worker = start_worker(pg_url, redis_url, tmp_path / "worker.log")
     try:
         run_id = client.post("/api/v1/runs", json={"problem_type": "knapsack", "demo": "tiny"}).get_json()["id"]
@@ -62,3 +64,20 @@ def test_submit_solve_and_cancel_on_postgres(pg_url, redis, redis_url, tmp_path)
         assert doc["status"] == "canceled" and doc["result"]["checked"]
     finally:
         stop_process(worker)
+
+
+def test_former_5xx_inputs_are_4xx_on_postgres(pg_url, redis, redis_url):
+    """PostgreSQL's `integer` ends at 2^31 and its text refuses NUL: both used to be 500s."""
+    db.upgrade(pg_url)
+    app = create_app({"DATABASE_URL": pg_url, "REDIS_URL": redis_url})
+    client = signed_in(app, add_user(pg_url, "alice"))
+    for path in ("/api/v1/runs/2147483648", "/api/v1/runs/9223372036854775808", "/runs/2147483648",
+                 "/runs/2147483648/status"):
+        assert client.get(path).status_code == 404, path
+    assert client.post("/api/v1/runs/2147483648/cancel").status_code == 404
+    resp = client.post("/api/v1/runs", json={"problem_type": "knapsack", "demo": "tiny", "name": "a\x00b"})
+    assert resp.status_code == 422 and resp.get_json()["errors"][0]["path"] == "name"
+    assert client.get("/api/v1/runs?problem_type=knap%00sack").status_code == 422
+    assert client.get("/?status=fail%00ed").status_code == 200
+    login = app.test_client().post("/login", data={"username": "al\x00ice", "password": "x"})
+    assert login.status_code in (400, 401)

@@ -8,11 +8,12 @@ import signal
 from datetime import timedelta
 
 import pytest
+from rq import Worker
 from sqlmodel import select
 
 from app import db, queueing
 from app.models import ProgressPoint, Run, utcnow
-from tests.support import wait_for
+from tests.support import start_worker, stop_process, wait_for
 from workers import maintenance
 
 pytestmark = pytest.mark.integration
@@ -67,10 +68,13 @@ def test_reconciler_enqueues_a_queued_run_whose_job_was_lost(settings, redis, da
 
 
 def test_reconciler_fails_a_run_whose_worker_was_lost_too_often(settings, redis, database_url):
-    run_id = _stored_run(database_url, status="running", attempt=settings.MAX_ATTEMPTS)
+    reason = "its work horse was killed by SIGKILL at a peak of 4,000 MB"
+    run_id = _stored_run(
+        database_url, status="running", attempt=settings.MAX_ATTEMPTS, lost=settings.MAX_ATTEMPTS, lost_reason=reason
+    )
     assert maintenance.reconcile(settings, redis) == {"requeued": 0, "failed": 1}
     run = run_row(database_url, run_id)
-    assert run.status == "failed" and "lost" in run.error
+    assert run.status == "failed" and f"lost {settings.MAX_ATTEMPTS} times" in run.error and reason in run.error
 
 
 def test_reconciler_resumes_a_running_run_whose_job_vanished(settings, redis, database_url, worker):
@@ -90,3 +94,20 @@ def test_sigterm_stops_the_search_and_the_run_resumes(client, worker, database_u
     done = wait_for(lambda: (r := run_row(database_url, run_id)).is_terminal and r, 30, what="the resumed run")
     assert done.status == "succeeded" and done.attempt == 2, (done.status, done.error)
     assert done.stats["attempt"] == 2
+
+
+@pytest.mark.slow
+def test_the_real_worker_command_reconciles_every_reconcile_interval(database_url, redis, redis_url, tmp_path):
+    # The Procfile's command line: `rq worker` passes --maintenance-interval 600 of its own accord.
+    proc = start_worker(database_url, redis_url, tmp_path / "worker.log", RECONCILE_INTERVAL="3")
+    try:
+        wait_for(lambda: Worker.count(connection=redis) == 1, 30, what="the worker to register")
+        # Accepted while Redis was down (never enqueued), and still within the enqueue grace when the
+        # worker's first maintenance ran: only a later, periodic reconcile (from an idle worker, blocked
+        # in its dequeue) can enqueue it.
+        created = utcnow() - maintenance.ENQUEUE_GRACE + timedelta(seconds=4)
+        run_id = _stored_run(database_url, created_at=created)
+        done = wait_for(lambda: (r := run_row(database_url, run_id)).is_terminal and r, 20, what="the reconciled run")
+        assert done.status == "succeeded"
+    finally:
+        stop_process(proc)

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-from app import create_app
 from app.models import Run
 from tests.web.factories import store_run
 
@@ -59,9 +58,3 @@ def shift_run(make_run):
                         best_bound=150, gap=0.275, num_solutions=4, **fields)
 
     return make
-
-
-@pytest.fixture
-def admin_app(database_url, redis_url):
-    return create_app({"DATABASE_URL": database_url, "REDIS_URL": redis_url, "TESTING": True,
-                       "ADMIN_USER": "boss", "ADMIN_PASSWORD": "s3cret"})

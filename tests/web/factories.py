@@ -10,9 +10,10 @@ from app.models import ProgressPoint, Run, utcnow
 
 
 def store_run(database_url: str, status: str = "queued", problem_type: str = "knapsack", **fields: Any) -> Run:
-    """A run as if a worker had got it to `status` (started / finished timestamps filled in)."""
+    """A run as if a worker had got it to `status` (started / finished timestamps filled in), owned by
+    alice (id 1, the user `client` is signed in as) unless `owner_id` says otherwise."""
     now = utcnow()
-    values: dict[str, Any] = {"problem_type": problem_type, "name": f"{status} run", "status": status,
+    values: dict[str, Any] = {"owner_id": 1, "problem_type": problem_type, "name": f"{status} run", "status": status,
                               "time_limit": 10.0, "threads": 2, "input": {"capacity": 5, "items": []}}
     if status != "queued":
         values.update(started_at=now - timedelta(seconds=4), attempt=1)

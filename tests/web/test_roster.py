@@ -45,5 +45,8 @@ def test_the_run_page_shows_the_roster_breakdown_and_csv(client, shift_run):
 
 def test_a_canceled_run_with_a_solution_still_shows_its_roster(client, shift_run):
     run = shift_run("canceled")
-    html = client.get(f"/runs/{run.id}/status").get_data(as_text=True)
-    assert "best solution found so far" in html and 'id="roster"' in html
+    status = client.get(f"/runs/{run.id}/status").get_data(as_text=True)
+    assert "best solution found so far" in status and 'id="roster"' not in status  # the poll stays small
+    assert f'hx-get="/runs/{run.id}/result"' in status  # ...and loads the result once, separately
+    html = client.get(f"/runs/{run.id}/result").get_data(as_text=True)
+    assert 'id="roster"' in html and 'id="run-result"' in html

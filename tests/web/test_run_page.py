@@ -36,7 +36,7 @@ def test_the_fragment_is_the_same_partial_without_the_page(client, make_run, dat
     assert "outcome" not in fragment  # nothing of the result while running
 
 
-def test_a_terminal_run_renders_without_a_trigger_and_with_its_result(client, make_run, database_url):
+def test_a_terminal_run_stops_polling_and_loads_its_result_once(client, make_run, database_url):
     run = make_run("succeeded", solver_status="OPTIMAL", objective=5, best_bound=5, gap=0.0,
                    result={"solution": {"take": [0, 1]}, "checked": True, "summary": {},
                            "breakdown": [{"rule": "left_behind", "label": "Value left behind", "cost": 5,
@@ -44,11 +44,15 @@ def test_a_terminal_run_renders_without_a_trigger_and_with_its_result(client, ma
                                                                  "day": None, "shift": None, "detail": "item 2"}]}]})
     add_progress(database_url, run.id, [(0.1, 5, 5)])
     html = client.get(f"/runs/{run.id}/status", headers=HX).get_data(as_text=True)
-    assert "hx-trigger" not in html and "hx-get" not in html, "polling must stop"
-    assert "Proved optimal" in html and "Why it costs 5" in html and "item 2" in html
-    assert '"take"' in html  # the generic JSON view for a type without its own template
-    assert "Cancel run" not in html and "Solve again" in html
+    assert 'hx-trigger="load delay' not in html and f'hx-get="/runs/{run.id}/status"' not in html, "polling stops"
+    assert "Proved optimal" in html and "Cancel run" not in html and "Solve again" in html
     assert f"/runs/{run.id}/download/result.json" in html
+    # The poll never carries the result: it loads it once, by itself.
+    assert "Why it costs" not in html and f'hx-get="/runs/{run.id}/result" hx-trigger="load"' in html
+    result = client.get(f"/runs/{run.id}/result", headers=HX).get_data(as_text=True)
+    assert "Why it costs 5" in result and "item 2" in result
+    assert '"take"' in result  # the generic JSON view for a type without its own template
+    assert "Why it costs 5" in client.get(f"/runs/{run.id}").get_data(as_text=True)  # the full page has it all
 
 
 def test_outcomes_in_plain_words(client, make_run):

@@ -13,7 +13,8 @@ from app.problems import register
 from app.problems.base import Export, ProblemType, Rule
 from app.problems.shift_scheduling import rosters
 from app.problems.shift_scheduling.check import check
-from app.problems.shift_scheduling.demo import demo
+from app.problems.shift_scheduling.demo import SIZES, demo
+from app.problems.shift_scheduling.estimate import estimate
 from app.problems.shift_scheduling.importer import import_text
 from app.problems.shift_scheduling.model import build, extract, hint
 from app.problems.shift_scheduling.schema import Input, validate
@@ -26,8 +27,10 @@ def summary(inp: Input) -> dict[str, int]:
 
 
 def page_context(inp: dict, result: dict, query) -> dict:
-    """The roster grid for templates/problems/shift_scheduling/_result.html."""
-    return {"roster": rosters.build(inp, result["solution"], result.get("breakdown", []))}
+    """One page of the roster grid (`?staff_page=N`) for templates/problems/shift_scheduling/_result.html."""
+    raw = str(query.get("staff_page", "1"))
+    page = int(raw) if raw.isdigit() and len(raw) < 7 else 1
+    return {"roster": rosters.build(inp, result["solution"], result.get("breakdown", []), page)}
 
 
 RULES = [
@@ -46,7 +49,7 @@ PROBLEM = register(
         input_model=Input,
         validate=validate,
         importers={"benchmark_text": import_text},
-        demos={size: partial(demo, size) for size in ("small", "medium", "large")},
+        demos={size: partial(demo, size) for size in SIZES},
         build=build,
         extract=extract,
         hint=hint,
@@ -56,6 +59,7 @@ PROBLEM = register(
         # The LP relaxation with every clause (max_lp) is what proves these rosters optimal; the
         # default portfolio only runs it from 6 workers up.
         solver_params={"extra_subsolvers": ["max_lp"]},
+        estimate=estimate,
         # search.py (a first roster, then a large-neighbourhood search of the roster's own) is not the
         # default yet: measured at equal CPU it still trails the one whole-model solve (README,
         # "How a roster is searched"). Use it with dataclasses.replace(PROBLEM, search=search).
@@ -70,6 +74,7 @@ __all__ = [
     "build",
     "check",
     "demo",
+    "estimate",
     "extract",
     "hint",
     "import_text",

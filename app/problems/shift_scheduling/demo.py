@@ -38,7 +38,7 @@ class Size:
     shifts: int
 
 
-SIZES = {"small": Size(6, 14, 2), "medium": Size(20, 28, 3), "large": Size(40, 42, 3)}
+SIZES = {"tiny": Size(3, 7, 1), "small": Size(6, 14, 2), "medium": Size(20, 28, 3), "large": Size(40, 42, 3)}
 
 
 def demo(size: str = "small", seed: int = 0) -> Input:

@@ -24,6 +24,9 @@ class ShiftVars:
     assign: dict[tuple[int, int, int], cp_model.IntVar]  # (person, day, shift) -> works that shift
     works: dict[tuple[int, int], cp_model.IntVar]  # (person, day) -> works any shift that day
     terms: list[rules.PenaltyTerm] = field(default_factory=list)  # the objective, by soft rule
+    # Auxiliary variables the rules add, kept so a hint can cover every variable (see `hint`).
+    weekend: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)  # (person, weekend) -> worked
+    cover: dict[int, tuple[cp_model.IntVar, cp_model.IntVar]] = field(default_factory=dict)  # i -> (under, over)
 
 
 def build(inp: Input) -> tuple[cp_model.CpModel, ShiftVars]:
@@ -69,16 +72,27 @@ def extract(inp: Input, v: ShiftVars, value: ValueOf) -> dict[str, Any]:
 def hint(model: cp_model.CpModel, v: ShiftVars, inp: Input, solution: dict[str, Any]) -> None:
     """Start the search from `solution` (e.g. a crashed solve's checkpoint) by hinting every variable.
 
+    Every one, the penalty variables included: CP-SAT adopts a hint as its first solution only when it
+    is complete, and a resumed solve must start from its checkpoint, not from somewhere worse.
     Tolerates a stale or partial roster: people or days it does not cover are hinted as off.
     """
     roster = solution.get("roster") if isinstance(solution, dict) else None
     roster = roster if isinstance(roster, dict) else {}
     shift_ids = {shift.id for shift in inp.shifts}
+    worked: dict[tuple[int, int], str | None] = {}
     for p, person in enumerate(inp.staff):
         row = roster.get(person.id)
         row = row if isinstance(row, list) else []
         for d in range(inp.horizon_days):
-            worked = row[d] if d < len(row) else None
+            shift_id = row[d] if d < len(row) and row[d] in shift_ids else None
+            worked[p, d] = shift_id
             for s, shift in enumerate(inp.shifts):
-                model.add_hint(v.assign[p, d, s], worked == shift.id)
-            model.add_hint(v.works[p, d], isinstance(worked, str) and worked in shift_ids)
+                model.add_hint(v.assign[p, d, s], shift_id == shift.id)
+            model.add_hint(v.works[p, d], shift_id is not None)
+    for (p, w), var in v.weekend.items():
+        model.add_hint(var, any(worked[p, d] is not None for d in inp.weekends()[w]))
+    for i, (under, over) in v.cover.items():
+        c = inp.cover[i]
+        on_shift = sum(worked[p, c.day] == c.shift for p in range(len(inp.staff)))
+        model.add_hint(under, max(0, c.requirement - on_shift))
+        model.add_hint(over, max(0, on_shift - c.requirement))

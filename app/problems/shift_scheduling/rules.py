@@ -128,11 +128,12 @@ def add_max_weekends(model: cp_model.CpModel, v: ShiftVars, inp: Input) -> None:
         if person.max_weekends is None or person.max_weekends >= len(all_weekends):
             continue
         worked = []
-        for days in all_weekends:
+        for w, days in enumerate(all_weekends):
             weekend = model.new_bool_var(f"{person.id}_weekend_d{days[0]}")
             # weekend = max(works Saturday, works Sunday): either day makes it a worked weekend.
             model.add_max_equality(weekend, [v.works[p, d] for d in days])
             worked.append(weekend)
+            v.weekend[p, w] = weekend
         model.add(sum(worked) <= person.max_weekends)
 
 
@@ -178,7 +179,7 @@ def add_cover(model: cp_model.CpModel, v: ShiftVars, inp: Input) -> list[Penalty
     """Each shift has as many people as it needs; every person missing or too many costs a penalty."""
     index = {shift.id: s for s, shift in enumerate(inp.shifts)}
     terms: list[PenaltyTerm] = []
-    for c in inp.cover:
+    for i, c in enumerate(inp.cover):
         s = index[c.shift]
         on_shift = sum(v.assign[p, c.day, s] for p in range(len(inp.staff)))
         # Exact definitions, under = max(0, requirement - on_shift) and likewise over. Even so, the
@@ -188,6 +189,7 @@ def add_cover(model: cp_model.CpModel, v: ShiftVars, inp: Input) -> list[Penalty
         over = model.new_int_var(0, len(inp.staff), f"over_d{c.day}_{c.shift}")
         model.add_max_equality(under, [c.requirement - on_shift, 0])
         model.add_max_equality(over, [on_shift - c.requirement, 0])
+        v.cover[i] = (under, over)
         terms += [("cover_under", under, c.weight_under), ("cover_over", over, c.weight_over)]
     return terms
 
