@@ -127,11 +127,6 @@ class SolveWorker(Worker):
         except Exception:  # maintenance must never take the worker down
             log.exception("maintenance failed")
 
-    def work(self, *args, **kwargs):
-        # Small runs are solved in this process (_execute_inline): the memory limit holds here too.
-        limit_memory(self.settings.WORKER_MEMORY_LIMIT_MB)
-        return super().work(*args, **kwargs)
-
     def _start_scheduler(self, *args, **kwargs) -> None:
         # RQ's scheduler process gets a client that gives up when Redis is gone, as RQ's own does: a
         # patient one would outlive a killed worker for ever. The worker starts a new one when it died.
