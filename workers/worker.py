@@ -155,6 +155,7 @@ class SolveWorker(Worker):
         process, the worker is gone; the run's lease then expires and the reconciler resumes it, in a
         forked work horse (a re-enqueued run is never inline)."""
         sigterm = signal.getsignal(signal.SIGTERM)
+        os.environ["RQ_WORKER_ID"] = self.name  # as a forked work horse has it: the run row names this worker
         self.prepare_execution(job)
         try:
             self.perform_job(job, queue)

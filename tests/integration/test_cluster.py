@@ -133,4 +133,4 @@ def test_workers_and_queues_report_what_runs_and_what_waits(stack, tmp_path):
     assert by_kind["start"] == by_kind["finish"] == set(ids)
     finish = next(e for e in events if e.get("event") == "finish")
     assert finish["status"] == "canceled" and finish["problem_type"] == "knapsack" and finish["wall_time"] > 0
-    assert any(e.get("event") == "progress" and e["objective"] is not None for e in events)
+    assert any(e.get("event") == "progress" and e.get("objective") is not None for e in events)
