@@ -129,7 +129,7 @@ def main() -> int:
 
     marks = [m for m in MARKS if m < args.time_limit] + [args.time_limit]
     with Stack() as stack:
-        api = Api(stack.start_web())
+        api = Api(stack.start_web(), stack.auth)
         stack.start_workers(1)
         print(
             f"\n{'demo':<10} {'limit':>5} {'1st seen s':>10} {'1st run s':>9} "

@@ -138,7 +138,7 @@ def main() -> int:
     started = datetime.now()
     rows: list[dict] = []
     with Stack() as stack:
-        api = Api(stack.start_web())
+        api = Api(stack.start_web(), stack.auth)
         stack.start_workers(args.workers)
         run_ids: dict[str, int] = {}
         for name in names:
