@@ -172,7 +172,11 @@ def test_a_worker_on_another_host_solves_a_run_submitted_here(netns, veth_redis,
     assert _reaches(ns, host_ip, relay.port) and _reaches(ns, host_ip, redis_port)
 
     # Its own hostname and an empty /tmp of its own: nothing is shared with the web but the two URLs.
-    script = f'mount -t tmpfs tmpfs /tmp && hostname {REMOTE_HOST} && exec "$@"'
+    # (When the checkout or its venv itself lives under /tmp, as in a CI clone, a tmpfs there would hide
+    # the code: the worker gets an empty temp directory of its own through TMPDIR instead.)
+    code_in_tmp = any(str(path).startswith("/tmp/") for path in (ROOT, sys.prefix))
+    private_tmp = "" if code_in_tmp else "mount -t tmpfs tmpfs /tmp && "
+    script = f'{private_tmp}hostname {REMOTE_HOST} && exec "$@"'
     rq = str(Path(sys.executable).parent / "rq")
     cmd = [
         "ip",
@@ -202,6 +206,9 @@ def test_a_worker_on_another_host_solves_a_run_submitted_here(netns, veth_redis,
     ]
     env = worker_env(remote_db, veth_redis, SOLVER_THREADS="1", WORKER_METRICS_PORT="9107")
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    if code_in_tmp:
+        (tmp_path / "remote-tmp").mkdir()
+        env["TMPDIR"] = str(tmp_path / "remote-tmp")
     log = open(tmp_path / "worker.log", "ab")  # noqa: SIM115  (closed by stop_process)
     worker = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     worker.log = log  # type: ignore[attr-defined]
