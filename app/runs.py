@@ -95,6 +95,7 @@ class Submission(BaseModel):
     seed: int = Field(default=0, ge=0, le=2**31 - 1, description="CP-SAT random seed")
     # The problem type's model-size estimate, set by parse_submission (not part of the request).
     _size: dict[str, int] = PrivateAttr(default_factory=dict)
+    _maximize: bool = PrivateAttr(default=False)  # the input asks to maximise (set likewise)
 
 
 @dataclass(frozen=True)
@@ -148,12 +149,13 @@ def parse_submission(data: Any, settings: Settings, caps: Caps | None = None) ->
         raise InputError(errors)
     if sub.demo is not None:
         sub._size = dict(_demo_size(sub.problem_type, sub.demo))
+        sub._maximize = _demo_maximizes(sub.problem_type, sub.demo)
         return sub, _demo_input(sub.problem_type, sub.demo)
     try:
         inp = problem.load(sub.input, sub.format)
     except InputError as exc:
         raise InputError([{**e, "path": _under("input", e["path"])} for e in exc.errors]) from None
-    sub._size = check_model_size(problem, inp, settings)
+    sub._size, sub._maximize = check_model_size(problem, inp, settings), problem.maximizes(inp)
     return sub, inp.model_dump(mode="json")
 
 
@@ -199,6 +201,12 @@ def _demo_json(problem_type: str, demo: str) -> str:
 def _demo_size(problem_type: str, demo: str) -> tuple[tuple[str, int], ...]:
     problem = problems.get(problem_type)
     return tuple((problem.estimate(problem.demos[demo]()) if problem.estimate else {}).items())
+
+
+@lru_cache(maxsize=64)
+def _demo_maximizes(problem_type: str, demo: str) -> bool:
+    problem = problems.get(problem_type)
+    return problem.maximizes(problem.demos[demo]())
 
 
 def _demo_input(problem_type: str, demo: str) -> dict[str, Any]:
@@ -263,7 +271,8 @@ def prepare(data: Any, settings: Settings, user: Any = CURRENT) -> tuple[Run, Su
         threads=sub.threads or caps.default_threads,
         input=inp,
         input_format="demo" if sub.demo else sub.format,
-        stats={"seed": sub.seed},
+        # "maximize" tells pages which way is better before the run has a result.
+        stats={"seed": sub.seed, **({"maximize": True} if sub._maximize else {})},
     )
     return run, sub
 

@@ -145,3 +145,27 @@ def test_a_strategy_stuck_in_python_is_abandoned_after_a_stop():
     assert outcome.abandoned and outcome.stop_reason == "canceled"
     assert outcome.solution is None and outcome.status == "UNKNOWN"
     assert took < 0.5 + runner.ABANDON_AFTER + 1
+
+
+def test_a_deferred_check_runs_once_per_interval_and_never_keeps_a_rejected_solution():
+    # defer_check: CP-SAT's solutions are kept on its objective and checked by the watcher, so the
+    # solver's threads never wait on a costly checker. Here the checker also rejects one solution in
+    # three: the result must still be a solution it accepted.
+    inp = knapsack.demo_hard()
+    checked: list[float] = []
+
+    def check(inp_, solution):
+        out = knapsack.check(inp_, solution)
+        checked.append(out.objective)
+        if len(checked) % 3 == 0:
+            out.violations.append("rejected by the test")
+        return out
+
+    problem = dataclasses.replace(knapsack.PROBLEM, check=check, defer_check=True)
+    outcome, took, flushes, _ = run(problem=problem, time_limit=2.0, interval=0.5)
+    assert outcome.solution is not None and outcome.check is not None and outcome.check.ok
+    assert knapsack.check(inp, outcome.solution).ok
+    assert outcome.objective == knapsack.check(inp, outcome.solution).objective
+    # at most one check per flush, one at the end (and none from the solver's threads)
+    assert len(checked) <= len(flushes) + 1
+    assert outcome.num_solutions >= len(checked)

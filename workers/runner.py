@@ -8,7 +8,9 @@ buffered progress at most every `interval` seconds, so the search never waits on
 
 Every solution a strategy finds goes through `Search.report`: the problem's checker counts its true
 cost, and only a feasible solution strictly better than the incumbent is kept. So the incumbent (and
-the checkpoint written from it) only ever improves, across stages and across attempts.
+the checkpoint written from it) only ever improves, across stages and across attempts. A problem whose
+checker is itself costly (`ProblemType.defer_check`) has CP-SAT's solutions checked by the watcher
+instead, once per progress interval and at the end, off the solver's threads.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from app.problems.base import Extract, ProblemType, SubSolve, apply_solver_params
+from app.problems.base import Check, Extract, ProblemType, SubSolve, apply_solver_params
 
 POLL_SECONDS = 0.1
 # A strategy that does not return this long after a stop request (e.g. stuck building a huge model in
@@ -40,7 +42,11 @@ class Live:
     bound: float | None = None
     num_solutions: int = 0  # improving solutions kept
     incumbent: dict | None = None  # the best solution, for the checkpoint
+    check: Check | None = None  # the checker's verdict on the incumbent
     incumbent_saved: bool = True
+    # A solution CP-SAT found, better than the incumbent, not yet checked (`ProblemType.defer_check`):
+    # (solution, CP-SAT's objective). `Search.verify` checks it and makes it the incumbent.
+    pending: tuple[dict, float] | None = None
     log: list[str] = field(default_factory=list)  # CP-SAT's search log lines since the last flush
 
 
@@ -85,17 +91,51 @@ class Search:
             return self.live.incumbent, self.live.objective
 
     def report(self, solution: dict, solver_objective: float | None = None) -> bool:
+        if self.problem.defer_check and solver_objective is not None:
+            return self._defer(solution, solver_objective)
         check = self.problem.check(self.inp, solution)  # outside the lock: it can take a while
         if not check.ok:
             return False
-        objective = check.objective
         with self.live.lock:
-            if self.live.incumbent is not None and not self._better(objective, self.live.objective):
+            if not self._keep(solution, check, solver_objective):
                 return False
             self.live.num_solutions += 1
-            self.live.objective, self.live.solver_objective = objective, solver_objective
-            self.live.incumbent, self.live.incumbent_saved = solution, False
-            self.live.points.append({"elapsed": self.elapsed(), "objective": objective, "bound": self.live.bound})
+            self.live.points.append({"elapsed": self.elapsed(), "objective": check.objective, "bound": self.live.bound})
+        return True
+
+    def verify(self) -> None:
+        """Check the pending solution (`ProblemType.defer_check`) and keep it if the checker agrees.
+
+        Called by the watcher before each flush and once at the end, so a checkpoint or a result is
+        only ever written from a checked solution."""
+        with self.live.lock:
+            pending, self.live.pending = self.live.pending, None
+        if pending is None:
+            return
+        check = self.problem.check(self.inp, pending[0])
+        if not check.ok:
+            self.log(f"[a solution CP-SAT reported failed the checker, dropped: {'; '.join(check.violations[:3])}]")
+            return
+        with self.live.lock:
+            self._keep(pending[0], check, pending[1])
+
+    def _defer(self, solution: dict, solver_objective: float) -> bool:
+        with self.live.lock:
+            best = self.live.pending[1] if self.live.pending else self.live.objective
+            if (self.live.incumbent is not None or self.live.pending) and not self._better(solver_objective, best):
+                return False
+            self.live.pending = (solution, solver_objective)
+            self.live.num_solutions += 1
+            point = {"elapsed": self.elapsed(), "objective": solver_objective, "bound": self.live.bound}
+            self.live.points.append(point)
+        return True
+
+    def _keep(self, solution: dict, check: Check, solver_objective: float | None = None) -> bool:
+        """Make a checked solution the incumbent if it is strictly better (called under the lock)."""
+        if self.live.incumbent is not None and not self._better(check.objective, self.live.objective):
+            return False
+        self.live.objective, self.live.solver_objective = check.objective, solver_objective
+        self.live.incumbent, self.live.check, self.live.incumbent_saved = solution, check, False
         return True
 
     def log(self, message: str) -> None:
@@ -251,6 +291,7 @@ class Watcher:
                     self.abandoned = True
                     break
             if time.monotonic() - last_flush >= self.interval:
+                self.search.verify()
                 self.flush(self.search.live)
                 last_flush = time.monotonic()
             thread.join(POLL_SECONDS)
@@ -278,6 +319,7 @@ class Outcome:
     best_bound: float | None
     num_solutions: int
     stats: dict
+    check: Check | None = None  # the checker's verdict on `solution`
     abandoned: bool = False  # the strategy thread is still running: the process must exit after storing
     # Progress found since the watcher's last flush: the caller stores it with the result.
     live: Live = field(default_factory=Live)
@@ -336,6 +378,7 @@ def run(
             thread.join()
     if "error" in result:
         raise result["error"]
+    search.verify()
     return _outcome(search, watcher, result.get("claimed"), time.monotonic() - t0, time_limit)
 
 
@@ -343,6 +386,7 @@ def _outcome(search: Search, watcher: Watcher, claimed: str | None, wall: float,
     live = search.live
     with live.lock:
         solution, objective, solver_objective = live.incumbent, live.objective, live.solver_objective
+        check = live.check
         bound, num_solutions = live.bound, live.num_solutions
     if solution is not None:
         status = "OPTIMAL" if claimed == "OPTIMAL" else "FEASIBLE"
@@ -357,6 +401,7 @@ def _outcome(search: Search, watcher: Watcher, claimed: str | None, wall: float,
         solver_objective=solver_objective,
         best_bound=bound,
         num_solutions=num_solutions,
+        check=check,
         abandoned=watcher.abandoned,
         live=live,
         stats={

@@ -192,6 +192,11 @@ class ProblemType:
     # checkpoint, one CP-SAT solve for the time left (`default_search` in workers/runner.py). It returns
     # the status it can claim for the whole problem: "OPTIMAL" or "INFEASIBLE" if proved, else None.
     search: Search | None = None
+    # True for a type whose checker is costly and whose CP-SAT objective is exact (cpsat_model: its
+    # checker is itself a CP-SAT solve). The runner then keeps CP-SAT's solutions on CP-SAT's objective
+    # and checks the newest one once per progress interval and at the end, off the solver's threads;
+    # a checkpoint or a result is still only ever written from a checked solution.
+    defer_check: bool = False
     # Model size predicted from the validated input, e.g. {"variables": 1200, "constraints": 4000}.
     estimate: Callable[[BaseModel], dict[str, int]] | None = None
     # True when the input asks to maximise (the runner keeps the larger objective as the better one).

@@ -118,3 +118,20 @@ def test_a_bad_model_file_shows_cp_sats_message_and_starts_nothing(client, redis
     assert "input.model: CP-SAT rejects the model" in resp.get_data(as_text=True)
     with db.session(database_url) as s:
         assert s.exec(select(func.count()).select_from(Run)).one() == 0
+
+
+def test_a_maximising_model_says_higher_is_better(client, redis, database_url):
+    model = cp_model.CpModel()
+    x = model.new_int_var(0, 9, "x")
+    model.maximize(x)
+    proto = protos.encode(protos.from_cp_model(model), "base64")
+    resp = client.post(
+        "/api/v1/runs",
+        json={"problem_type": "cpsat_model", "input": {"model": proto, "model_format": "base64"}, "time_limit": 5},
+    )
+    assert resp.status_code == 202, resp.get_json()
+    html = client.get(f"/runs/{resp.get_json()['id']}").get_data(as_text=True)
+    assert "Objective (higher is better)" in html
+    small = {"problem_type": "cpsat_model", "demo": "job_shop_small", "time_limit": 5}
+    minimising = client.post("/api/v1/runs", json=small)
+    assert "Objective (lower is better)" in client.get(f"/runs/{minimising.get_json()['id']}").get_data(as_text=True)

@@ -29,6 +29,7 @@ PROBLEM = register(
         extract=extract,
         hint=hint,
         check=check,
+        defer_check=True,
         rules=[Rule("objective", "Objective")],
         summary=summary,
         search=search,
