@@ -85,6 +85,7 @@ class Run(SQLModel, table=True):
     solver_objective: float | None = None  # what CP-SAT reported (may be overstated, see DESIGN)
     best_bound: float | None = None
     gap: float | None = None
+    maximize: bool = False  # the objective is maximised: higher is better (set at submission)
     num_solutions: int = 0
     wall_time: float | None = None
     stats: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))

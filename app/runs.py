@@ -271,8 +271,8 @@ def prepare(data: Any, settings: Settings, user: Any = CURRENT) -> tuple[Run, Su
         threads=sub.threads or caps.default_threads,
         input=inp,
         input_format="demo" if sub.demo else sub.format,
-        # "maximize" tells pages which way is better before the run has a result.
-        stats={"seed": sub.seed, **({"maximize": True} if sub._maximize else {})},
+        maximize=sub._maximize,
+        stats={"seed": sub.seed},
     )
     return run, sub
 

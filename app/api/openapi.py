@@ -295,6 +295,7 @@ def document(settings: Settings) -> dict:
                         "solver_objective": {"type": ["number", "null"]},
                         "best_bound": {"type": ["number", "null"]},
                         "gap": {"type": ["number", "null"]},
+                        "maximize": {"type": "boolean", "description": "the objective is maximised: higher is better"},
                         "num_solutions": {"type": "integer"},
                         "wall_time": {"type": ["number", "null"]},
                         "error": {"type": ["string", "null"]},

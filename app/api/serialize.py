@@ -23,6 +23,7 @@ SUMMARY_FIELDS = (
     "solver_objective",
     "best_bound",
     "gap",
+    "maximize",
     "num_solutions",
     "wall_time",
     "error",
