@@ -359,12 +359,13 @@ def page(
     problem_type: str | None = None,
     before: int | None = None,
     owner: int | None = CURRENT,
-) -> tuple[list[Run], int]:
+) -> tuple[list[Run], int | None]:
     """One page of runs, newest first, and the total count under the filters (heavy columns not loaded).
     Only `owner`'s runs (default: the signed-in user's scope; None: everyone's).
 
     `before` (keyset pagination: runs with a smaller id) replaces `page` for deep pages: an index seek
-    instead of counting past every earlier run, so page 500 costs what page 1 does."""
+    instead of skipping every earlier run, so page 500 costs what page 1 does. A keyset page does not
+    count (total None): a client walking the cursor has the total from its first page."""
     owner = _owner(owner)
     with db.session(settings.DATABASE_URL) as s:
         stmt = select(Run).options(*(defer(c) for c in HEAVY))
@@ -376,13 +377,13 @@ def page(
         if problem_type:
             stmt = stmt.where(Run.problem_type == problem_type)
             count = count.where(Run.problem_type == problem_type)
-        total = s.exec(count).one()
+        total = s.exec(count).one() if before is None else None
         stmt = stmt.order_by(col(Run.id).desc()).limit(per_page)
         if before is not None:
             stmt = stmt.where(col(Run.id) < before)
         else:
             stmt = stmt.offset((page - 1) * per_page)
-        return list(s.exec(stmt)), int(total)
+        return list(s.exec(stmt)), total
 
 
 def any_active(settings: Settings, owner: int | None = CURRENT) -> bool:

@@ -120,9 +120,10 @@ class Chaos:
 
     def restart_web(self) -> None:
         with self.lock:
-            old = next(p for n, p in self.stack.children if n == "web")
-        _terminate(old, rq_worker=False)
-        self.forget(old)
+            old = next((p for n, p in self.stack.children if n == "web"), None)
+        if old is not None:
+            _terminate(old, rq_worker=False)
+            self.forget(old)
         self.start_web()
 
     def restart_redis(self) -> None:

@@ -237,13 +237,15 @@ def _session(sid: int) -> list[int]:
     """Every process in session `sid` except its leader: gunicorn's workers, rq's scheduler and work
     horses (they setpgrp, but keep the session, even when orphaned)."""
     pids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for name in os.listdir("/proc"):  # (not Path.glob: it raises when a process exits while it looks)
+        if not name.isdigit():
+            continue
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (comm)": state ppid pgrp session
+            fields = Path(f"/proc/{name}/stat").read_text().rsplit(")", 1)[1].split()  # state ppid pgrp session
         except OSError:
             continue
-        if int(fields[3]) == sid and int(stat.parent.name) != sid:
-            pids.append(int(stat.parent.name))
+        if int(fields[3]) == sid and int(name) != sid:
+            pids.append(int(name))
     return pids
 
 

@@ -396,7 +396,10 @@ def document(settings: Settings) -> dict:
                         "items": {"type": "array", "items": {"$ref": "#/components/schemas/Run"}},
                         "page": {"type": "integer", "minimum": 1, "maximum": 10**6},
                         "per_page": {"type": "integer", "minimum": 1, "maximum": 100},
-                        "total": {"type": "integer"},
+                        "total": {
+                            "type": ["integer", "null"],
+                            "description": "runs under the filters; null on a keyset page (?before=)",
+                        },
                         "links": {
                             "type": "object",
                             "properties": {"next": {"type": "string", "description": "The next page (keyset)"}},

@@ -119,7 +119,7 @@ def test_list_runs_follows_the_keyset_cursor_to_the_end(client):
     seen, url = [], "/api/v1/runs?per_page=2&problem_type=knapsack"
     while url:
         page = client.get(url).get_json()
-        assert page["total"] == 5
+        assert page["total"] == (5 if "before=" not in url else None)  # keyset pages do not count
         seen += [r["id"] for r in page["items"]]
         url = page["links"].get("next")
         assert url is None or "problem_type=knapsack" in url  # filters carry over
