@@ -1,6 +1,7 @@
 """A solve's operational events, one log line each (JSON with LOG_FORMAT=json): start, progress (the
 first improvement, then a summary every PROGRESS_EVERY seconds), finish and failure, with the run id,
-problem type, status and durations in seconds."""
+problem type, status and durations in seconds. Start, finish and failure are also counted in the
+Prometheus metrics (app/metrics.py), by whichever process (work horse or worker) the event happens in."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ import logging
 import time
 from typing import Any
 
-from app import logs
-from app.models import Run
+from app import logs, metrics
+from app.models import Run, RunStatus
 
 log = logging.getLogger("workers.jobs")
 PROGRESS_EVERY = 15.0
@@ -18,6 +19,8 @@ _progress_logged: dict[int, float] = {}  # run id -> when its last progress even
 
 def start(run: Run) -> None:
     wait = (run.started_at - run.created_at).total_seconds() if run.attempt == 1 and run.started_at else None
+    if wait is not None:
+        metrics.QUEUE_WAIT_SECONDS.labels(run.priority).observe(max(0.0, wait))
     logs.event(
         log,
         "start",
@@ -52,6 +55,10 @@ def progress(run: Run, point: dict, fields: dict[str, Any]) -> None:
 
 
 def finish(run: Run, status: str, outcome: Any, fields: dict[str, Any]) -> None:
+    # The histogram first: whoever sees the run counted as finished also sees its solve time.
+    if fields.get("wall_time") is not None:
+        metrics.SOLVE_SECONDS.labels(run.problem_type).observe(fields["wall_time"])
+    metrics.RUNS_FINISHED.labels(run.problem_type, status).inc()
     logs.event(
         log,
         "finish",
@@ -70,6 +77,7 @@ def finish(run: Run, status: str, outcome: Any, fields: dict[str, Any]) -> None:
 
 
 def failure(run: Run, error: str, duration: float | None = None) -> None:
+    metrics.RUNS_FINISHED.labels(run.problem_type, RunStatus.FAILED.value).inc()
     logs.event(
         log,
         "failure",

@@ -29,9 +29,9 @@ from rq.job import Job
 from rq.queue import Queue
 from rq.worker import Worker, WorkerStatus
 
-from app import cluster, config, db, lifecycle, logs, metrics, problems, runs
-from app.models import Run, RunStatus, utcnow
-from workers import jobs, maintenance  # noqa: F401  (preload the job module)
+from app import cluster, config, db, lifecycle, logs, metrics, problems
+from app.models import utcnow
+from workers import events, jobs, maintenance  # noqa: F401  (jobs: preloaded for the work horses)
 
 problems.all_types()  # preload every problem module
 logs.configure()  # plain text, or JSON lines with LOG_FORMAT=json (RQ's own lines too)
@@ -83,19 +83,12 @@ class SolveWorker(Worker):
         self.connection.hset(self.key, cluster.THREADS_FIELD, self.settings.SOLVER_THREADS)
 
     # --- metrics: recorded in this process, around each job ---------------------------------------
+    # (A run's metrics are counted where its events happen: workers/events.py.)
     def execute_job(self, job: Job, queue: Queue) -> None:
-        run_id = cluster.run_id_of(job.id)
-        before = _run(self.settings, run_id)
-        if before is not None and before.status == RunStatus.QUEUED.value:
-            wait = (utcnow() - cluster.aware(before.created_at)).total_seconds()
-            metrics.QUEUE_WAIT_SECONDS.labels(before.priority).observe(max(0.0, wait))
         if job.meta.get("inline") and self.settings.INLINE_RUNS:
             self._execute_inline(job, queue)
         else:
             super().execute_job(job, queue)
-        after = _run(self.settings, run_id)
-        if before is not None and after is not None and not before.is_terminal and after.is_terminal:
-            _count_finished(after)
 
     # --- maintenance: often enough to recover a lost run within seconds --------------------------
     @property
@@ -199,7 +192,9 @@ class SolveWorker(Worker):
                 reason = describe_death(ret_val, rusage, self.settings.WORKER_MEMORY_LIMIT_MB)
                 run = lifecycle.record_loss(s, run_id, owner, reason)
                 if run is not None and run.lost >= self.settings.MAX_ATTEMPTS:
-                    lifecycle.fail(s, run_id, maintenance.give_up_message(run.lost, reason))
+                    error = maintenance.give_up_message(run.lost, reason)
+                    if lifecycle.fail(s, run_id, error):
+                        events.failure(run, error)
                     job.retries_left = 0
         except Exception:  # the lease expires and the reconciler recovers the run anyway
             log.exception("could not record the loss of run %s", run_id)
@@ -214,25 +209,6 @@ def impatient(client: Redis) -> Redis:
 
 def _search_still_running() -> bool:
     return any(t.name == "search" and t.is_alive() for t in threading.enumerate())
-
-
-def _run(settings: config.Settings, run_id: int | None) -> Run | None:
-    if run_id is None:
-        return None
-    try:
-        return runs.get_summary(run_id, settings)
-    except runs.RunNotFound:
-        return None
-    except Exception:  # metrics must never take the worker down
-        log.exception("could not read run %s for metrics", run_id)
-        return None
-
-
-def _count_finished(run: Run) -> None:
-    # The histogram first: whoever sees the run counted as finished also sees its solve time.
-    if run.wall_time is not None:
-        metrics.SOLVE_SECONDS.labels(run.problem_type).observe(run.wall_time)
-    metrics.RUNS_FINISHED.labels(run.problem_type, run.status).inc()
 
 
 def run_id_of(job) -> int | None:
