@@ -10,7 +10,8 @@ For each model it measures, with the same CP-SAT threads and time limit:
   Procfile's settings, one real `rq worker`).
 The overhead is submit-to-result minus the in-process solver wall time; it is split into the submission
 (HTTP + validation + insert + enqueue), the wait in the queue (created -> started), the worker's time
-beyond the solve (work horse fork, rebuilding the model, checking each solution with CP-SAT, storing)
+beyond the solve (work horse fork, rebuilding the model, checking
+the newest solution with CP-SAT once per progress interval and at the end, storing)
 and the rest (noticing the end: the 20 ms poll). The tiny model is OR-Tools' job-shop sample (3 jobs,
 proved optimal in milliseconds); the long one a 30 x 10 job-shop that uses its whole time limit.
 """
@@ -18,6 +19,7 @@ proved optimal in milliseconds); the long one a 30 x 10 job-shop that uses its w
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -125,6 +127,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     repeat, seconds = (3, 3.0) if args.quick else (args.repeat, args.long_seconds)
+    print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}  (2 cores: want < 1)")
     with Stack(env={"SOLVER_THREADS": str(args.threads)}) as stack:
         url = stack.start_web()
         stack.start_workers(1)
@@ -132,6 +135,7 @@ def main() -> None:
         client.submit(tiny_model(), time_limit=5).wait(poll=POLL)  # warm: first fork, imports, caches
         measure(client, "tiny (job-shop sample)", tiny_model(), 10.0, args.threads, repeat)
         measure(client, f"{seconds:g}-second (job-shop 30 x 10)", long_model(), seconds, args.threads, 1)
+    print(f"\nload average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":

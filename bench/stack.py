@@ -36,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
 from redis import Redis
@@ -83,7 +84,8 @@ class Stack:
         self.redis_url = ""
         self.database_url = f"sqlite:///{self.workdir / 'bench.sqlite3'}"
         # A throwaway database on the local PostgreSQL (trust auth), dropped on stop.
-        self.pg_database = f"solvequeue_bench_{os.getpid()}_{int(time.time())}" if postgres else ""
+        # Unique per stack, also for two stacks one process opens in the same second (bench/scale.py).
+        self.pg_database = f"solvequeue_bench_{os.getpid()}_{uuid.uuid4().hex[:8]}" if postgres else ""
         if postgres:
             self.database_url = PG_SERVER.rsplit("/", 1)[0] + "/" + self.pg_database
         self.redis: Redis | None = None
