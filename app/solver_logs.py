@@ -28,16 +28,27 @@ class Writer:
     """Appends one run attempt's log output and keeps the stored log under `limit` bytes.
 
     It remembers the sizes of the stored chunks, so a flush costs one insert (and a delete when the
-    bound is reached), never a re-read of the log. One writer per process and run at a time.
+    bound is reached), never a re-read of the log. One writer per process and run at a time. What
+    is stored already (earlier attempts) is read once, by the first append, in its transaction.
     """
 
     def __init__(self, database_url: str, run_id: int, attempt: int, limit: int):
         self.url, self.run_id, self.attempt, self.limit = database_url, run_id, attempt, max(1024, limit)
+        # (id, seq, bytes) of the stored chunks; None until read.
+        self._chunks: list[tuple[int, int, int]] | None = None
+
+    @property
+    def chunks(self) -> list[tuple[int, int, int]]:
+        if self._chunks is None:
+            with db.get_engine(self.url).connect() as conn:
+                self._load(conn)
+        return self._chunks
+
+    def _load(self, conn: Connection) -> None:
         stmt = select(SolverLogChunk.id, SolverLogChunk.seq, func.length(SolverLogChunk.text))
-        with db.get_engine(database_url).connect() as conn:
-            rows = conn.execute(stmt.where(SolverLogChunk.run_id == run_id).order_by(SolverLogChunk.seq)).all()
-        # (id, seq, bytes); SQL length() counts characters, close enough for a bound on earlier attempts.
-        self.chunks: list[tuple[int, int, int]] = [tuple(r) for r in rows]
+        rows = conn.execute(stmt.where(SolverLogChunk.run_id == self.run_id).order_by(SolverLogChunk.seq)).all()
+        # SQL length() counts characters, close enough for a bound on earlier attempts.
+        self._chunks = [tuple(r) for r in rows]
 
     @property
     def stored(self) -> int:
@@ -47,6 +58,8 @@ class Writer:
         """Store `text` as the next chunk (in the caller's transaction), then drop what overflows."""
         if not text:
             return
+        if self._chunks is None:
+            self._load(conn)
         if _size(text) > self.limit // 2:  # one huge burst: keep its end
             text = text.encode()[-(self.limit // 2) :].decode(errors="ignore")
         seq = self.chunks[-1][1] + 1 if self.chunks else 0

@@ -279,8 +279,11 @@ class Watcher:
         """Until `thread` ends: stop it when asked, and flush progress every `interval` seconds.
 
         The first flush comes after one interval, and what is left at the end stays in `search.live`
-        for the caller to store with the result: a run that ends within one interval writes once."""
+        for the caller to store with the result: a run that ends within one interval writes once. The
+        first look for a stop request comes after one tick, too: a run that ends within it (most small
+        runs) never asks Redis, and a cancel sent meanwhile is seen one tick later."""
         last_flush, stop_at = time.monotonic(), None
+        thread.join(POLL_SECONDS)
         while thread.is_alive():
             if self.stop_reason is None:
                 self.stop_reason = self._why_stop()
