@@ -28,14 +28,15 @@ class Writer:
     """Appends one run attempt's log output and keeps the stored log under `limit` bytes.
 
     It remembers the sizes of the stored chunks, so a flush costs one insert (and a delete when the
-    bound is reached), never a re-read of the log. One writer per process and run at a time. What
-    is stored already (earlier attempts) is read once, by the first append, in its transaction.
+    bound is reached), never a re-read of the log. One writer per attempt (so per process and run). What
+    earlier attempts stored is read once, by the first append, in its transaction; a first attempt
+    has nothing to read.
     """
 
     def __init__(self, database_url: str, run_id: int, attempt: int, limit: int):
         self.url, self.run_id, self.attempt, self.limit = database_url, run_id, attempt, max(1024, limit)
         # (id, seq, bytes) of the stored chunks; None until read.
-        self._chunks: list[tuple[int, int, int]] | None = None
+        self._chunks: list[tuple[int, int, int]] | None = [] if attempt <= 1 else None
 
     @property
     def chunks(self) -> list[tuple[int, int, int]]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from app import db, solver_logs
 
 
-def write_log(database_url: str, run_id: int, *texts: str) -> None:
-    writer = solver_logs.Writer(database_url, run_id, 1, limit=10**6)
+def write_log(database_url: str, run_id: int, *texts: str, attempt: int = 1) -> None:
+    writer = solver_logs.Writer(database_url, run_id, attempt, limit=10**6)  # one writer per attempt
     with db.write(database_url) as conn:
         for text in texts:
             writer.append(conn, text)
@@ -19,7 +19,7 @@ def test_a_running_solve_s_panel_follows_the_log(client, make_run, database_url)
     assert '<details class="card log-card" id="solver-log">' in page
     assert "#1 0.01s best:12 &lt;next&gt;" in page  # escaped
     assert f'hx-get="/runs/{run.id}/log?after=1"' in page
-    write_log(database_url, run.id, "#2 0.50s best:10\n")
+    write_log(database_url, run.id, "#2 0.50s best:10\n", attempt=2)
     more = client.get(f"/runs/{run.id}/log?after=1").get_data(as_text=True)
     assert more.startswith("#2 0.50s best:10\n") and f"/runs/{run.id}/log?after=2" in more
 
