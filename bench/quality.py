@@ -74,6 +74,25 @@ class Api:
             conn.close()
 
 
+def wait_for_runs(api: Api, run_ids: dict[str, int], workers: int, time_limit: float, describe) -> dict[str, dict]:
+    """Poll until every run has ended, printing `describe(name, run)` as each does; bounded: each batch of runs
+    gets its time limit plus a margin. A run that never ended is reported as it was, status "timeout"."""
+    deadline = time.monotonic() + math.ceil(len(run_ids) / workers) * (time_limit + 30) + 60
+    finished: dict[str, dict] = {}
+    while len(finished) < len(run_ids) and time.monotonic() < deadline:
+        for name, run_id in run_ids.items():
+            if name not in finished:
+                status, run = api.call("GET", f"/api/v1/runs/{run_id}")
+                if status == 200 and run["terminal"]:
+                    finished[name] = run
+                    print(f"  {name}: {describe(name, run)}", flush=True)
+        time.sleep(POLL_SECONDS)
+    for name, run_id in run_ids.items():
+        if name not in finished:
+            finished[name] = {**api.call("GET", f"/api/v1/runs/{run_id}")[1], "status": "timeout"}
+    return finished
+
+
 def time_to_best(progress: list[dict]) -> float | None:
     """Elapsed seconds of the last progress point that improved the objective."""
     best, when = math.inf, None
@@ -207,22 +226,11 @@ def main() -> int:
               f"{args.workers} worker(s), CP-SAT threads per solve: {run['threads']}, {os.cpu_count()} CPUs, "
               f"load average {os.getloadavg()[0]:.1f}", flush=True)
 
-        # Poll until every run has ended; bounded: each batch of runs gets its time limit plus a margin.
-        batches = math.ceil(len(instances) / args.workers)
-        deadline = time.monotonic() + batches * (args.time_limit + 30) + 60
-        finished: dict[str, dict] = {}
-        while len(finished) < len(instances) and time.monotonic() < deadline:
-            for name in instances:
-                if name not in finished:
-                    status, run = api.call("GET", f"/api/v1/runs/{run_ids[name]}")
-                    if status == 200 and run["terminal"]:
-                        finished[name] = run
-                        print(f"  {name}: {run['status']} {run['solver_status']} objective {run['objective']}",
-                              flush=True)
-            time.sleep(POLL_SECONDS)
+        finished = wait_for_runs(
+            api, run_ids, args.workers, args.time_limit,
+            lambda _, run: f"{run['status']} {run['solver_status']} objective {run['objective']}",
+        )
         for name in instances:
-            if name not in finished:  # never reached a terminal state: report what it had
-                finished[name] = {**api.call("GET", f"/api/v1/runs/{run_ids[name]}")[1], "status": "timeout"}
             rows.append(row_for(name, best_known.get(name), finished[name]))
 
     print(f"\n{'instance':<11} {'best':>6} {'ours':>6} {'gap %':>7} {'first s':>7} {'to best s':>9} {'wall s':>7} "

@@ -24,14 +24,13 @@ import math
 import os
 import statistics
 import sys
-import time
 from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.quality import Api, fmt, time_to_best  # noqa: E402
+from bench.quality import Api, fmt, time_to_best, wait_for_runs  # noqa: E402
 from bench.stack import Stack  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "benchmarks"
@@ -162,23 +161,11 @@ def main() -> int:
             f"load average {os.getloadavg()[0]:.1f}",
             flush=True,
         )
-        batches = math.ceil(len(names) / args.workers)
-        deadline = time.monotonic() + batches * (args.time_limit + 30) + 60
-        finished: dict[str, dict] = {}
-        while len(finished) < len(names) and time.monotonic() < deadline:
-            for name in names:
-                if name not in finished:
-                    status, run = api.call("GET", f"/api/v1/runs/{run_ids[name]}")
-                    if status == 200 and run["terminal"]:
-                        finished[name] = run
-                        print(
-                            f"  {name}: {run['status']} objective {run['objective']} (best known {known[name][1]:g})",
-                            flush=True,
-                        )
-            time.sleep(POLL_SECONDS)
+        finished = wait_for_runs(
+            api, run_ids, args.workers, args.time_limit,
+            lambda name, run: f"{run['status']} objective {run['objective']} (best known {known[name][1]:g})",
+        )
         for name in names:
-            if name not in finished:
-                finished[name] = {**api.call("GET", f"/api/v1/runs/{run_ids[name]}")[1], "status": "timeout"}
             path, best, which = known[name]
             rows.append(row_for(name, best, which, teams_of(path), finished[name]))
 
