@@ -13,7 +13,7 @@ from typing import Any, Literal
 from flask import has_request_context
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 from redis.exceptions import RedisError
-from sqlalchemy import bindparam, case, func, insert
+from sqlalchemy import bindparam, func, insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import defer
 from sqlmodel import col, select
@@ -222,17 +222,21 @@ def _under(prefix: str, path: str) -> str:
 INSERT_RUN = insert(Run).returning(Run.id)
 
 
-QUEUED_COUNTS = (
-    select(func.count(), func.coalesce(func.sum(case((Run.owner_id == bindparam("owner"), 1), else_=0)), 0))
-    .select_from(Run)
-    .where(Run.status == RunStatus.QUEUED.value)
+# Counted only up to the caps (LIMIT): a submission never reads more queued runs than the caps allow.
+_QUEUED = select(Run.id).where(Run.status == RunStatus.QUEUED.value)
+QUEUED_COUNTS = select(
+    select(func.count()).select_from(_QUEUED.limit(bindparam("cap_total")).subquery()).scalar_subquery(),
+    select(func.count())
+    .select_from(_QUEUED.where(Run.owner_id == bindparam("owner")).limit(bindparam("cap_user")).subquery())
+    .scalar_subquery(),
 )
 
 
 def check_capacity(settings: Settings, owner_id: int | None) -> None:
     """Refuse a new run while the user already has MAX_QUEUED_PER_USER waiting, or the queue is full."""
     with db.get_engine(settings.DATABASE_URL).connect() as conn:
-        total, mine = conn.execute(QUEUED_COUNTS, {"owner": owner_id}).one()
+        caps = {"cap_total": settings.MAX_QUEUED_TOTAL, "cap_user": settings.MAX_QUEUED_PER_USER}
+        total, mine = conn.execute(QUEUED_COUNTS, {"owner": owner_id, **caps}).one()
     wait = settings.QUEUE_FULL_RETRY_AFTER
     if owner_id is not None and mine >= settings.MAX_QUEUED_PER_USER:
         raise QueueFull(f"you already have {mine} runs waiting (at most {settings.MAX_QUEUED_PER_USER}); "

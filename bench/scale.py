@@ -171,12 +171,21 @@ AUTH: dict[str, dict[str, str]] = {}  # base URL -> its stack admin's Authorizat
 class Client:
     def __init__(self, base_url: str, headers: dict[str, str] | None = None):
         parts = urlsplit(base_url)
-        self.conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        self.host, self.port = parts.hostname, parts.port
+        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
         self.headers = headers or {}
 
     def get(self, path: str) -> tuple[int, bytes]:
-        self.conn.request("GET", path, headers=self.headers)
-        resp = self.conn.getresponse()
+        try:
+            self.conn.request("GET", path, headers=self.headers)
+            resp = self.conn.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionError):
+            # gunicorn closes a keep-alive connection idle for a few seconds (while the other server
+            # had its turn): connect again.
+            self.conn.close()
+            self.conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+            self.conn.request("GET", path, headers=self.headers)
+            resp = self.conn.getresponse()
         return resp.status, resp.read()
 
 

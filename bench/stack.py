@@ -123,6 +123,13 @@ class Stack:
         """The header that signs a request in as the stack's admin (every run is visible to it)."""
         return {"Authorization": f"Bearer {self.token}"}
 
+    def drop_queued_runs(self) -> None:
+        """Mark every queued run canceled (after flush_redis dropped their jobs: the database agrees)."""
+        from sqlalchemy import text
+
+        with db.write(self.database_url) as conn:
+            conn.execute(text("UPDATE run SET status = 'canceled' WHERE status = 'queued'"))
+
     # --- starting things -------------------------------------------------------------------------
     def start_web(
         self,

@@ -100,7 +100,8 @@ def measure(servers: dict[str, tuple[str, str]], body: bytes, clients: int, requ
     pooled = {name: {"latencies": [], "wall": 0.0, "errors": []} for name in servers}
     for round_no in range(rounds):
         for name in list(servers)[:: 1 if round_no % 2 == 0 else -1]:
-            stack.flush_redis()  # every round starts with empty queues
+            stack.flush_redis()  # every round starts with empty queues,
+            stack.drop_queued_runs()  # in the database too (as a server never holds more than its caps)
             part = load(*servers[name], body, clients, requests // rounds)
             for key in pooled[name]:
                 pooled[name][key] += part[key]
