@@ -229,11 +229,12 @@ def measure(postgres: bool, runs: int, points: int, requests: int) -> None:
         Stack(env={"WEB_CONCURRENCY": "1"}, postgres=postgres) as empty_stack,
     ):
         e_finished, e_running = seed_pair(empty_stack.database_url)
-        fill(empty_stack.database_url, PAGE, PAGE * 10)  # one full page: both lists render 20 rows
+        # One full page, all succeeded: every list below renders 20 rows on both sides (the filtered one too).
+        e_ids = fill(empty_stack.database_url, PAGE, PAGE * 10, statuses=("succeeded",))
         f_finished, f_running = seed_pair(full_stack.database_url)
         ids = fill(full_stack.database_url, runs, points)
         servers = {
-            "empty": (empty_stack.start_web(), endpoints(e_finished, e_running, e_running + 1)),
+            "empty": (empty_stack.start_web(), endpoints(e_finished, e_running, max(e_ids) + 1)),
             "full": (full_stack.start_web(), endpoints(f_finished, f_running, ids[len(ids) // 10])),
         }
         AUTH.update({servers["empty"][0]: empty_stack.auth, servers["full"][0]: full_stack.auth})
