@@ -148,8 +148,8 @@ def parse_submission(data: Any, settings: Settings, caps: Caps | None = None) ->
     if errors:
         raise InputError(errors)
     if sub.demo is not None:
-        sub._size = dict(_demo_size(sub.problem_type, sub.demo))
-        sub._maximize = _demo_maximizes(sub.problem_type, sub.demo)
+        size, sub._maximize = _demo_facts(sub.problem_type, sub.demo)
+        sub._size = dict(size)
         return sub, _demo_input(sub.problem_type, sub.demo)
     try:
         inp = problem.load(sub.input, sub.format)
@@ -198,15 +198,11 @@ def _demo_json(problem_type: str, demo: str) -> str:
 
 
 @lru_cache(maxsize=64)
-def _demo_size(problem_type: str, demo: str) -> tuple[tuple[str, int], ...]:
+def _demo_facts(problem_type: str, demo: str) -> tuple[tuple[tuple[str, int], ...], bool]:
+    """A demo's size estimate (as items) and whether it maximises: the same for every submission."""
     problem = problems.get(problem_type)
-    return tuple((problem.estimate(problem.demos[demo]()) if problem.estimate else {}).items())
-
-
-@lru_cache(maxsize=64)
-def _demo_maximizes(problem_type: str, demo: str) -> bool:
-    problem = problems.get(problem_type)
-    return problem.maximizes(problem.demos[demo]())
+    inp = problem.demos[demo]()
+    return tuple((problem.estimate(inp) if problem.estimate else {}).items()), problem.maximizes(inp)
 
 
 def _demo_input(problem_type: str, demo: str) -> dict[str, Any]:

@@ -35,32 +35,22 @@ class Writer:
 
     def __init__(self, database_url: str, run_id: int, attempt: int, limit: int):
         self.url, self.run_id, self.attempt, self.limit = database_url, run_id, attempt, max(1024, limit)
-        # (id, seq, bytes) of the stored chunks; None until read.
-        self._chunks: list[tuple[int, int, int]] | None = [] if attempt <= 1 else None
-
-    @property
-    def chunks(self) -> list[tuple[int, int, int]]:
-        if self._chunks is None:
-            with db.get_engine(self.url).connect() as conn:
-                self._load(conn)
-        return self._chunks
-
-    def _load(self, conn: Connection) -> None:
-        stmt = select(SolverLogChunk.id, SolverLogChunk.seq, func.length(SolverLogChunk.text))
-        rows = conn.execute(stmt.where(SolverLogChunk.run_id == self.run_id).order_by(SolverLogChunk.seq)).all()
-        # SQL length() counts characters, close enough for a bound on earlier attempts.
-        self._chunks = [tuple(r) for r in rows]
+        # (id, seq, bytes) of the stored chunks; None until the first append reads them.
+        self.chunks: list[tuple[int, int, int]] | None = [] if attempt <= 1 else None
 
     @property
     def stored(self) -> int:
-        return sum(size for _, _, size in self.chunks)
+        return sum(size for _, _, size in self.chunks or [])
 
     def append(self, conn: Connection, text: str) -> None:
         """Store `text` as the next chunk (in the caller's transaction), then drop what overflows."""
         if not text:
             return
-        if self._chunks is None:
-            self._load(conn)
+        if self.chunks is None:
+            stmt = select(SolverLogChunk.id, SolverLogChunk.seq, func.length(SolverLogChunk.text))
+            rows = conn.execute(stmt.where(SolverLogChunk.run_id == self.run_id).order_by(SolverLogChunk.seq))
+            # SQL length() counts characters, close enough for a bound on earlier attempts.
+            self.chunks = [tuple(r) for r in rows]
         if _size(text) > self.limit // 2:  # one huge burst: keep its end
             text = text.encode()[-(self.limit // 2) :].decode(errors="ignore")
         seq = self.chunks[-1][1] + 1 if self.chunks else 0
