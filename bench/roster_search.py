@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.problems.shift_scheduling import PROBLEM, import_text  # noqa: E402
+from app.problems.shift_scheduling import PROBLEM, decompose, import_text  # noqa: E402
 from app.problems.shift_scheduling.search import Settings, search  # noqa: E402
 from bench.local_context import LocalContext  # noqa: E402
 from bench.quality import DATA, RESULTS, parse_instances  # noqa: E402
@@ -41,6 +41,14 @@ def plain(ctx: LocalContext) -> str | None:
     model, v = PROBLEM.build(ctx.inp)
     sub = ctx.solve(model, lambda value: PROBLEM.extract(ctx.inp, v, value), time_limit=ctx.remaining())
     return "OPTIMAL" if sub.status == "OPTIMAL" else None
+
+
+def run_strategy(name: str, ctx: LocalContext, settings: Settings) -> str | None:
+    if name == "lns":
+        return search(ctx, settings)
+    if name == "decompose":
+        return decompose.search(ctx)
+    return plain(ctx)
 
 
 def settings_from(pairs: list[str]) -> Settings:
@@ -77,7 +85,7 @@ def main() -> int:
     parser.add_argument("--clock", choices=["wall", "dtime", "cpu"], default="wall")
     parser.add_argument("--threads", type=int, default=2, help="CP-SAT workers of whole-model solves (default 2)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--strategy", choices=["lns", "plain"], default="lns")
+    parser.add_argument("--strategy", choices=["lns", "plain", "decompose"], default="lns")
     parser.add_argument("--set", nargs="*", default=[], help="Settings overrides, e.g. sub_dtime=1.0 stall=20")
     parser.add_argument("--label", default="", help="a name for this variant in the CSV")
     args = parser.parse_args()
@@ -91,7 +99,7 @@ def main() -> int:
     )
     for name, inp in instances(args):
         ctx = LocalContext(PROBLEM, inp, budget=args.budget, threads=args.threads, seed=args.seed, clock=args.clock)
-        status = (search(ctx, settings) if args.strategy == "lns" else plain(ctx)) or "FEASIBLE"
+        status = run_strategy(args.strategy, ctx, settings) or "FEASIBLE"
         ours = ctx.best[1] if ctx.best else None
         if name.startswith("HeldBack") and ours is not None and ours < held_best.get(name, float("inf")):
             held_best[name] = ours

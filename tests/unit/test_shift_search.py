@@ -1,4 +1,5 @@
-"""The roster search strategy (app/problems/shift_scheduling/search.py) driven by the real runner."""
+"""The roster search strategies (app/problems/shift_scheduling/search.py and decompose.py) driven by the real
+runner: whatever they try, the runner only ever keeps checked rosters, and cancel, deadline and resume hold."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from app.problems.shift_scheduling import PROBLEM, demo, import_text
+from app.problems.shift_scheduling import PROBLEM, decompose, demo, import_text
 from app.problems.shift_scheduling.search import search
 from tests.unit.conftest import SHIFT_BENCHMARKS
 from workers import runner
@@ -30,7 +31,7 @@ class Recording(runner.Search):
         return super().report(solution, solver_objective)
 
 
-def run(inp, time_limit: float, cancel_when=None, checkpoint: dict | None = None, threads: int = 2):
+def run(inp, time_limit: float, cancel_when=None, checkpoint: dict | None = None, threads: int = 2, problem=None):
     """runner.run with the roster problem; returns (outcome, seconds taken, Recording context).
 
     `cancel_when(ctx)` asks for a cancel once it is true; ctx.canceled_at records when it first was."""
@@ -51,7 +52,7 @@ def run(inp, time_limit: float, cancel_when=None, checkpoint: dict | None = None
     runner.Search = make
     try:
         outcome = runner.run(
-            LNS,
+            problem or LNS,
             inp,
             time_limit=time_limit,
             threads=threads,
@@ -68,6 +69,12 @@ def run(inp, time_limit: float, cancel_when=None, checkpoint: dict | None = None
 
 
 LNS = replace(PROBLEM, search=search)  # the roster type with its own search (not yet its default)
+STRATEGIES = {"lns": LNS, "decompose": replace(PROBLEM, search=decompose.search)}
+
+
+@pytest.fixture(params=sorted(STRATEGIES))
+def problem(request):
+    return STRATEGIES[request.param]
 
 
 def benchmark(n: int):
@@ -75,38 +82,39 @@ def benchmark(n: int):
 
 
 @pytest.mark.parametrize("inp", [demo("small"), demo("medium")], ids=["small", "medium"])
-def test_every_roster_the_search_offers_passes_the_checker(inp):
-    outcome, _, ctx = run(inp, time_limit=4)
+def test_every_roster_the_search_offers_passes_the_checker(inp, problem):
+    outcome, _, ctx = run(inp, time_limit=4, problem=problem)
     assert outcome.solution is not None and PROBLEM.check(inp, outcome.solution).ok
     assert ctx.offered, "the search offered no roster"
     rejected = [c.violations for c in (PROBLEM.check(inp, s) for s, _ in ctx.offered) if not c.ok]
     assert rejected == []
 
 
-def test_a_small_roster_is_proved_optimal():
-    outcome, _, _ = run(benchmark(1), time_limit=20)
+def test_a_small_roster_is_proved_optimal(problem):
+    outcome, _, _ = run(benchmark(1), time_limit=20, problem=problem)
     assert outcome.status == "OPTIMAL" and outcome.objective == 607
 
 
-def test_deadline_is_kept_within_a_second():
-    outcome, took, _ = run(benchmark(8), time_limit=3)
+def test_deadline_is_kept_within_a_second(problem):
+    outcome, took, _ = run(benchmark(8), time_limit=3, problem=problem)
     assert took < 3 + 1
     assert outcome.solution is None or PROBLEM.check(benchmark(8), outcome.solution).ok
 
 
-def test_cancel_stops_the_neighbourhood_search_within_a_second():
+def test_cancel_stops_the_neighbourhood_search_within_a_second(problem):
     # Cancel once the lanes are searching neighbourhoods (past the first whole-model solve).
-    outcome, _, ctx = run(benchmark(5), time_limit=60, cancel_when=lambda ctx: ctx.totals["solves"] >= 4)
+    searching = lambda ctx: ctx.totals["solves"] >= 4  # noqa: E731
+    outcome, _, ctx = run(benchmark(5), time_limit=60, cancel_when=searching, problem=problem)
     assert outcome.stop_reason == "canceled"
     assert ctx.ended_at - ctx.canceled_at < 1
     assert outcome.solution is not None and PROBLEM.check(benchmark(5), outcome.solution).ok
 
 
-def test_a_resumed_run_starts_from_its_checkpoint():
+def test_a_resumed_run_starts_from_its_checkpoint(problem):
     inp = benchmark(5)
-    first, _, _ = run(inp, time_limit=3)
+    first, _, _ = run(inp, time_limit=3, problem=problem)
     assert first.solution is not None
-    outcome, _, ctx = run(inp, time_limit=3, checkpoint=first.solution)
+    outcome, _, ctx = run(inp, time_limit=3, checkpoint=first.solution, problem=problem)
     offered = [PROBLEM.check(inp, s).objective for s, _ in ctx.offered]
     assert offered[0] == first.objective  # the runner offers the checkpoint first
     # Every roster the strategy offers after it is at least as good: it searched from the checkpoint.

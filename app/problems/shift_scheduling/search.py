@@ -185,7 +185,7 @@ def _lane(
             kind = chooser.pick()
             free = chooser.cells(kind, board.inp, board.roster(values))
         board.start_from(values, objective, free)
-        params = {"max_deterministic_time": settings.sub_dtime}
+        params = {"max_deterministic_time": settings.sub_dtime, "linearization_level": 2}
         limit = settings.sub_seconds
         sub = ctx.solve(board.model, board.extract, time_limit=limit, params=params, threads=1, full=False)
         gain = best.offer(*board.solution_of(sub.solver)) if sub.solution is not None else 0.0
