@@ -27,6 +27,7 @@ from ortools.sat.python import cp_model
 from app.problems.base import SearchContext
 from app.problems.round_robin.check import DEVIATIONS, Timetable, deviations
 from app.problems.round_robin.model import Vars, build, extract, hint
+from app.problems.round_robin.pattern import assign_opponents, find_pattern, pattern_of
 from app.problems.round_robin.schema import Input
 
 Game = tuple[int, int, int]
@@ -35,6 +36,8 @@ NEIGHBOURHOOD_SECONDS = 10.0  # wall-clock backstop of one sub-solve
 NEIGHBOURHOOD_DTIME = 1.5  # CP-SAT deterministic time of one sub-solve: short keeps the search moving
 DIRECT_SHARE, DIRECT_DTIME = 0.15, 10.0  # the first try on the HARD constraints alone: time share, work cap
 START_TRIES, START_SECONDS = 40, 1.5  # circle-method starts to pick the least broken from
+HAP_TRIES = 4  # home/away patterns tried for the start (each: a pattern, then its opponents)
+HAP_PATTERN_SHARE, HAP_OPPONENT_SHARE = 0.05, 0.08  # of the time left, per pattern / opponent solve
 SMALL_LEAGUE = 8  # teams; up to this the whole model is small enough to try to prove optimality
 LNS_SHARE = 0.4  # of a small league's time, spent on fix-and-optimise before the whole-model solve
 FOCUS = 0.7  # share of neighbourhoods seeded from a charged constraint
@@ -71,6 +74,39 @@ def best_circle(ctx: SearchContext, inp: Input, rng: random.Random) -> list[Game
         if ctx.stopped() or time.monotonic() > until:
             break
     return best
+
+
+def pattern_start(ctx: SearchContext, inp: Input, rng: random.Random) -> list[Game] | None:
+    """The least broken timetable of a few home/away patterns, each with its best opponents (pattern.py).
+
+    Each pattern solve is hinted with the venues of a fresh circle-method schedule, so they differ."""
+    cuts: list = []
+    best, best_dev = None, None
+    for _ in range(HAP_TRIES):
+        if ctx.stopped():
+            break
+        near = pattern_of(inp, circle_schedule(inp.n, inp.phased, rng))
+        pattern = find_pattern(ctx, inp, ctx.remaining() * HAP_PATTERN_SHARE, cuts, near=near)
+        if pattern is None:
+            break
+        cuts.append(pattern)
+        found = assign_opponents(ctx, inp, pattern, ctx.remaining() * HAP_OPPONENT_SHARE)
+        if found is None:
+            continue
+        games, _ = found
+        dev = deviations(inp, games)[0]
+        if best_dev is None or dev < best_dev:
+            best, best_dev = games, dev
+        if dev == 0:
+            break
+    return best
+
+
+def start(ctx: SearchContext, inp: Input, rng: random.Random) -> list[Game]:
+    """The timetable the repair starts from: home/away pattern first, else the circle method."""
+    games = pattern_start(ctx, inp, rng) or best_circle(ctx, inp, rng)
+    log.debug("start hard=%d", deviations(inp, games)[0])
+    return games
 
 
 @dataclass
@@ -294,7 +330,7 @@ def search(ctx: SearchContext) -> str | None:
         games = [tuple(g) for g in start[0]["games"]]
     else:
         try:
-            games = direct_feasible(ctx, inp) or make_feasible(ctx, inp, best_circle(ctx, inp, rng), rng)
+            games = direct_feasible(ctx, inp) or make_feasible(ctx, inp, start(ctx, inp, rng), rng)
         except Infeasible:
             return "INFEASIBLE"
         if games is None:
