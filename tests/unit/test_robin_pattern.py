@@ -8,13 +8,16 @@ import random
 import time
 from itertools import combinations
 
+import pytest
 from ortools.sat.python import cp_model
 
 from app import problems
 from app.problems.round_robin.check import check, deviations
 from app.problems.round_robin.pattern import assign_opponents, find_pattern, pattern_model, pattern_of, venue_only
+from app.problems.round_robin.robinx import import_instance, import_solution
 from app.problems.round_robin.schema import validate
 from app.problems.round_robin.search import pattern_start
+from tests.support import BENCHMARKS
 from workers.runner import Search
 
 TEAMS = ["A", "B", "C", "D", "E", "F"]
@@ -113,3 +116,22 @@ def test_the_pattern_start_is_feasible_on_a_small_league_and_the_search_keeps_it
     problems.get("round_robin").search(ctx)
     solution, objective = ctx.incumbent()
     assert check(inp, solution).ok and objective == 0
+
+
+ITC = BENCHMARKS / "sports_itc2021"
+NAMES = sorted(p.stem for p in (ITC / "instances").glob("*.xml")) if ITC.is_dir() else []
+
+
+@pytest.mark.skipif(not NAMES, reason="needs ../shared/benchmarks/sports_itc2021")
+@pytest.mark.parametrize("name", NAMES)
+def test_the_venues_of_every_published_best_schedule_satisfy_the_pattern_model(name):
+    """The pattern model (implied bounds included) cuts off no feasible timetable: the 40 best known keep."""
+    inp = import_instance((ITC / "instances" / f"{name}.xml").read_text())
+    solution, _ = import_solution((ITC / "solutions" / f"{name}.xml").read_text())
+    model, home = pattern_model(inp, soft=False)
+    for t, row in enumerate(pattern_of(inp, solution["games"])):
+        for s, at_home in enumerate(row):
+            model.add(home[t][s] == at_home)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    assert solver.status_name(solver.solve(model)) == "OPTIMAL"

@@ -5,8 +5,9 @@
    (some slot where one is home and the other away, and the other way round; phased: they must also
    differ somewhere in each half), and every constraint that only counts venues: CA1, BR1, BR2, FA2,
    and CA2/CA3/CA4 against all other teams with mode H or A. HARD ones strictly; SOFT ones of those
-   classes may enter its objective. A HARD GA1 that asks for games in some slots asks for venues too:
-   each of those games needs a slot where its host is home and its guest away.
+   classes may enter its objective. HARD constraints on opponents imply some bounds on venues too
+   (`implied`): a GA1 game needs a slot of its slots (or outside them) where its host is home and its
+   guest away; a CA2 or CA4 limit bounds home (away) counts minus the games other opponents can absorb.
 2. The opponent model is the whole model with the HARD constraints relaxed (their deviation
    minimised, as in the feasibility phase) and every venue fixed to the pattern: CP-SAT only assigns
    opponents, a much smaller search. Its best timetable starts the fix-and-optimise repair.
@@ -52,18 +53,78 @@ def _add_ca4(b: Build, con: Any) -> None:
         b.bound(con, count, con.min, con.max, len(con.teams1) * len(group))
 
 
-def _add_ga1_min(model: cp_model.CpModel, hosts: dict, con: Any) -> None:
-    """At least `min` of the meetings need a slot of `slots` where their host is home and their guest away."""
-    possible = []
-    for h, a in con.meetings:
-        var = model.new_bool_var("")
-        model.add_bool_or([hosts[h, a, s] for s in con.slots]).only_enforce_if(var)
-        possible.append(var)
-    model.add(sum(possible) >= con.min)
+def _add_ga1(model: cp_model.CpModel, hosts: dict, con: Any, num_slots: int) -> None:
+    """At least `min` meetings need a slot of `slots` where the host is home and the guest away; all but
+    `max` need such a slot outside `slots`."""
+    outside = [s for s in range(num_slots) if s not in set(con.slots)]
+    for where, least in ((con.slots, con.min), (outside, len(con.meetings) - con.max)):
+        if least <= 0:
+            continue
+        possible = []
+        for h, a in con.meetings:
+            var = model.new_bool_var("")
+            model.add_bool_or([hosts[h, a, s] for s in where] or [False]).only_enforce_if(var)
+            possible.append(var)
+        model.add(sum(possible) >= least)
 
 
-def pattern_model(inp: Input, soft: bool = True) -> tuple[cp_model.CpModel, list[list[cp_model.IntVar]]]:
-    """The model over home[t][s] alone (see the module doc); its objective: the venue-only SOFT penalties."""
+def _add_ca2_bound(b: Build, con: Any) -> None:
+    """CA2 against some teams (mode H or A): a team hosts (visits) each other team once, so of its home
+    (away) games in `slots`, all but those against the teams outside `teams2` are against `teams2`."""
+    n = b.inp.n
+    for t in con.teams1:
+        others = n - 1 - len(set(con.teams2) - {t})
+        venue = sum(b.v.home[t][s] if con.mode1 == "H" else 1 - b.v.home[t][s] for s in con.slots)
+        b.model.add(venue - others <= con.max)
+
+
+def _add_ca4_bound(b: Build, con: Any) -> None:
+    """CA4 between groups: in a slot, the teams of `teams1` at home (mode H) each play an away team; all
+    but as many as are away outside `teams2` play one of `teams2`. Mode A alike, HA both."""
+    n, home, model = b.inp.n, b.v.home, b.model
+    t1, t2 = set(con.teams1), set(con.teams2)
+    rest = [t for t in range(n) if t not in t2]
+
+    def least(s: int) -> list:
+        out = []
+        if con.mode1 in ("H", "HA"):  # teams1 at home minus the away teams outside teams2
+            out.append(sum(home[t][s] for t in t1) - sum(1 - home[t][s] for t in rest))
+        if con.mode1 in ("A", "HA"):
+            out.append(sum(1 - home[t][s] for t in t1) - sum(home[t][s] for t in rest))
+        return out
+
+    if con.mode2 == "EVERY":
+        for s in con.slots:
+            for expr in least(s):
+                model.add(expr <= con.max)
+        return
+    total = []
+    for s in con.slots:
+        y = model.new_int_var(0, n // 2, "")
+        for expr in least(s):
+            model.add(y >= expr)
+        total.append(y)
+    model.add(sum(total) <= con.max)
+
+
+def implied(b: Build, hosts: dict, con: Any) -> None:
+    """What a HARD constraint on opponents implies for the venues (GA1, CA2, CA4; see the functions)."""
+    if con.type != "HARD":
+        return
+    if con.constraint == "GA1":
+        _add_ga1(b.model, hosts, con, b.inp.num_slots)
+    elif con.constraint == "CA2" and con.mode1 != "HA":
+        _add_ca2_bound(b, con)
+    elif con.constraint == "CA4":
+        _add_ca4_bound(b, con)
+
+
+def pattern_model(
+    inp: Input, soft: bool = True, implied_bounds: bool = True
+) -> tuple[cp_model.CpModel, list[list[cp_model.IntVar]]]:
+    """The model over home[t][s] alone (see the module doc); its objective: the venue-only SOFT penalties.
+
+    implied_bounds: add what HARD constraints on opponents imply for the venues (`implied`)."""
     model = cp_model.CpModel()
     n, num_slots = inp.n, inp.num_slots
     home = [[model.new_bool_var(f"home{t}_{s}") for s in range(num_slots)] for t in range(n)]
@@ -87,9 +148,9 @@ def pattern_model(inp: Input, soft: bool = True) -> tuple[cp_model.CpModel, list
             for half in halves:
                 model.add_bool_or([hosts[h, a, s] for s in half for h, a in ((i, j), (j, i))])
     for con in inp.constraints:
-        if con.constraint == "GA1" and con.type == "HARD" and con.min > 0:
-            _add_ga1_min(model, hosts, con)
         if not venue_only(inp, con):
+            if implied_bounds:
+                implied(b, hosts, con)
             continue
         if con.constraint == "CA4":
             _add_ca4(b, con)
