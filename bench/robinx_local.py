@@ -12,6 +12,7 @@ search strategy; the real figures come from bench/robinx.py.
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import os
 import re
@@ -26,6 +27,8 @@ from app import problems  # noqa: E402
 from app.problems.round_robin.check import deviations  # noqa: E402
 from bench.local_context import LocalContext  # noqa: E402
 from bench.robinx import catalogue, choose  # noqa: E402
+
+search_module = importlib.import_module("app.problems.round_robin.search")  # not the package's `search` function
 
 
 class HardTracker(logging.Handler):
@@ -85,12 +88,16 @@ def main() -> None:
     parser.add_argument("--clock", default="cpu", choices=("wall", "cpu", "dtime"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--set", action="append", default=[], help="NAME=VALUE: a constant of search.py, to tune")
     args = parser.parse_args()
+    for item in args.set:
+        key, value = item.split("=", 1)
+        setattr(search_module, key, type(getattr(search_module, key))(float(value)))
     if args.verbose:
         logging.basicConfig(level=logging.DEBUG, format="%(relativeCreated)8.0f %(message)s")
     known = catalogue()
     names = choose(args.instances, "itc", known)
-    print(f"load average at start: {os.getloadavg()}", flush=True)
+    print(f"settings {args.set}; load average at start: {os.getloadavg()}", flush=True)
     head = ("instance", "hard", "feas", "first_s", "objective", "best", "ratio", "wall")
     widths = (12, 5, 5, 8, 10, 7, 7, 6)
     print(" ".join(f"{h:<{w}}" if k == 0 else f"{h:>{w}}" for k, (h, w) in enumerate(zip(head, widths, strict=True))))

@@ -4,6 +4,7 @@ pattern start gives the checker a feasible timetable on a small league."""
 
 from __future__ import annotations
 
+import importlib
 import random
 import time
 from itertools import combinations
@@ -135,3 +136,15 @@ def test_the_venues_of_every_published_best_schedule_satisfy_the_pattern_model(n
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     assert solver.status_name(solver.solve(model)) == "OPTIMAL"
+
+
+def test_without_the_direct_try_the_search_goes_pattern_first_and_reaches_a_checked_timetable(monkeypatch):
+    search_module = importlib.import_module("app.problems.round_robin.search")  # the package's `search` is the function
+
+    monkeypatch.setattr(search_module, "direct_feasible", lambda ctx, inp: None)
+    monkeypatch.setattr(search_module, "PATTERN_KEEP_SHARE", 0.2)
+    inp = league(*CONSTRAINTS)
+    ctx = context(inp, 15)
+    problems.get("round_robin").search(ctx)
+    solution, objective = ctx.incumbent()
+    assert check(inp, solution).ok and objective == 0
