@@ -3,7 +3,11 @@
 A plain CP-SAT model of a whole ITC2021 instance rarely finds any feasible timetable in two minutes:
 the hard constraints interlock over the whole season. So, as the competition's leaders did:
 
-1. Start from a valid double round robin (the circle method, phased if needed, teams shuffled).
+0. A short CP-SAT run on the HARD constraints alone (enough on loosely constrained leagues).
+1. Start from a valid double round robin: home/away pattern first (pattern.py: the venues under every
+   constraint that only counts venues, plus what the others imply for them), then the opponents for
+   those venues with the HARD constraints relaxed; the least broken of a few patterns. The circle
+   method (phased if needed, teams shuffled) is the fallback.
 2. Feasibility: on the model with HARD constraints relaxed (their deviation minimised, SOFT ones left
    out), repeatedly free a neighbourhood of the timetable (some slots, some teams, the venues of some
    teams' games), fix the rest to the incumbent, and let CP-SAT re-solve the small part.
@@ -34,7 +38,7 @@ Game = tuple[int, int, int]
 log = logging.getLogger(__name__)
 NEIGHBOURHOOD_SECONDS = 10.0  # wall-clock backstop of one sub-solve
 NEIGHBOURHOOD_DTIME = 1.5  # CP-SAT deterministic time of one sub-solve: short keeps the search moving
-DIRECT_SHARE, DIRECT_DTIME = 0.15, 10.0  # the first try on the HARD constraints alone: time share, work cap
+DIRECT_SHARE, DIRECT_DTIME = 0.05, 10.0  # the first try on the HARD constraints alone: time share, work cap
 START_TRIES, START_SECONDS = 40, 1.5  # circle-method starts to pick the least broken from
 HAP_TRIES = 4  # home/away patterns tried for the start (each: a pattern, then its opponents)
 HAP_PATTERN_SHARE, HAP_OPPONENT_SHARE = 0.05, 0.08  # of the time left, per pattern / opponent solve
