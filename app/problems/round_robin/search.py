@@ -3,7 +3,11 @@
 A plain CP-SAT model of a whole ITC2021 instance rarely finds any feasible timetable in two minutes:
 the hard constraints interlock over the whole season. So, as the competition's leaders did:
 
-1. Start from a valid double round robin (the circle method, phased if needed, teams shuffled).
+0. A short CP-SAT run on the HARD constraints alone (enough on loosely constrained leagues).
+1. Start from a valid double round robin: home/away pattern first (pattern.py: the venues under every
+   constraint that only counts venues, plus what the others imply for them), then the opponents for
+   those venues with the HARD constraints relaxed; the least broken of a few patterns. The circle
+   method (phased if needed, teams shuffled) is the fallback.
 2. Feasibility: on the model with HARD constraints relaxed (their deviation minimised, SOFT ones left
    out), repeatedly free a neighbourhood of the timetable (some slots, some teams, the venues of some
    teams' games), fix the rest to the incumbent, and let CP-SAT re-solve the small part.
@@ -27,14 +31,18 @@ from ortools.sat.python import cp_model
 from app.problems.base import SearchContext
 from app.problems.round_robin.check import DEVIATIONS, Timetable, deviations
 from app.problems.round_robin.model import Vars, build, extract, hint
+from app.problems.round_robin.pattern import assign_opponents, find_pattern, pattern_of
 from app.problems.round_robin.schema import Input
 
 Game = tuple[int, int, int]
 log = logging.getLogger(__name__)
 NEIGHBOURHOOD_SECONDS = 10.0  # wall-clock backstop of one sub-solve
 NEIGHBOURHOOD_DTIME = 1.5  # CP-SAT deterministic time of one sub-solve: short keeps the search moving
-DIRECT_SHARE, DIRECT_DTIME = 0.15, 10.0  # the first try on the HARD constraints alone: time share, work cap
+DIRECT_SHARE, DIRECT_DTIME = 0.05, 10.0  # the first try on the HARD constraints alone: time share, work cap
 START_TRIES, START_SECONDS = 40, 1.5  # circle-method starts to pick the least broken from
+HAP_TRIES = 4  # home/away patterns tried for the start (each: a pattern, then its opponents)
+HAP_PATTERN_SHARE, HAP_OPPONENT_SHARE = 0.05, 0.08  # of the time left, per pattern / opponent solve
+PATTERN_KEEP_SHARE = 0.0  # of the time left, spent repairing with the start's venues kept
 SMALL_LEAGUE = 8  # teams; up to this the whole model is small enough to try to prove optimality
 LNS_SHARE = 0.4  # of a small league's time, spent on fix-and-optimise before the whole-model solve
 FOCUS = 0.7  # share of neighbourhoods seeded from a charged constraint
@@ -71,6 +79,39 @@ def best_circle(ctx: SearchContext, inp: Input, rng: random.Random) -> list[Game
         if ctx.stopped() or time.monotonic() > until:
             break
     return best
+
+
+def pattern_start(ctx: SearchContext, inp: Input, rng: random.Random) -> list[Game] | None:
+    """The least broken timetable of a few home/away patterns, each with its best opponents (pattern.py).
+
+    Each pattern solve is hinted with the venues of a fresh circle-method schedule, so they differ."""
+    cuts: list = []
+    best, best_dev = None, None
+    for _ in range(HAP_TRIES):
+        if ctx.stopped():
+            break
+        near = pattern_of(inp, circle_schedule(inp.n, inp.phased, rng))
+        pattern = find_pattern(ctx, inp, ctx.remaining() * HAP_PATTERN_SHARE, cuts, near=near)
+        if pattern is None:
+            break
+        cuts.append(pattern)
+        found = assign_opponents(ctx, inp, pattern, ctx.remaining() * HAP_OPPONENT_SHARE)
+        if found is None:
+            continue
+        games, _ = found
+        dev = deviations(inp, games)[0]
+        if best_dev is None or dev < best_dev:
+            best, best_dev = games, dev
+        if dev == 0:
+            break
+    return best
+
+
+def first_timetable(ctx: SearchContext, inp: Input, rng: random.Random) -> list[Game]:
+    """The timetable the repair starts from: home/away pattern first, else the circle method."""
+    games = pattern_start(ctx, inp, rng) or best_circle(ctx, inp, rng)
+    log.debug("start hard=%d", deviations(inp, games)[0])
+    return games
 
 
 @dataclass
@@ -173,12 +214,12 @@ def _extractor(v: Vars, games: set[Game], free: set[Game], devs: list | None = N
 class Moves:
     """Picks the next neighbourhood: its kind, size (adapted) and what it frees."""
 
-    def __init__(self, inp: Input, rng: random.Random, hard: bool):
-        self.inp, self.rng, self.hard, self.sizes = inp, rng, hard, Sizes()
+    def __init__(self, inp: Input, rng: random.Random, hard: bool, kinds: tuple[str, ...] = KINDS):
+        self.inp, self.rng, self.hard, self.sizes, self.kinds = inp, rng, hard, Sizes(), kinds
         self.limits = {"slots": (2, inp.num_slots // 2), "teams": (2, inp.n // 2), "venues": (2, inp.n)}
 
     def pick(self, games: list[Game]) -> tuple[str, int, set[Game]]:
-        kind = self.rng.choice(KINDS)
+        kind = self.rng.choice(self.kinds)
         size = self.sizes.get(kind, *self.limits[kind])
         spots = hotspots(self.inp, games, self.hard) if self.rng.random() < FOCUS else []
         spot = self.rng.choices(spots, weights=[c for c, _, _ in spots])[0] if spots else None
@@ -222,18 +263,43 @@ def direct_feasible(ctx: SearchContext, inp: Input) -> list[Game] | None:
     return [tuple(g) for g in result.solution["games"]] if result.solution else None
 
 
-def make_feasible(ctx: SearchContext, inp: Input, games: list[Game], rng: random.Random) -> list[Game] | None:
+def repair(ctx: SearchContext, inp: Input, games: list[Game], rng: random.Random) -> list[Game] | None:
+    """make_feasible, first (for a share of the time) with the venues of `games` kept, then free."""
+    if PATTERN_KEEP_SHARE > 0:
+        games = make_feasible(ctx, inp, games, rng, keep_venues=True, seconds=ctx.remaining() * PATTERN_KEEP_SHARE)
+        if games is None:
+            return None
+    return make_feasible(ctx, inp, games, rng)
+
+
+def make_feasible(
+    ctx: SearchContext,
+    inp: Input,
+    games: list[Game],
+    rng: random.Random,
+    keep_venues: bool = False,
+    seconds: float | None = None,
+) -> list[Game] | None:
     """Drive the total deviation of HARD constraints to 0 by fix-and-optimise on the relaxed model.
 
     Breakout: a constraint that stays broken weighs more each time a neighbourhood fails to repair
-    it, so the search leaves plateaus instead of circling on them. None if stopped first."""
+    it, so the search leaves plateaus instead of circling on them. None if stopped first.
+    keep_venues: every team keeps its home/away pattern (only opponents move); `seconds`: give up
+    then and return the least broken timetable so far."""
     model, v = build(inp, relaxed=True, soft=False)
-    moves = Moves(inp, rng, hard=True)
+    if keep_venues:
+        for t, row in enumerate(pattern_of(inp, games)):
+            for s, at_home in enumerate(row):
+                model.add(v.home[t][s] == at_home)
+    until = None if seconds is None else time.monotonic() + seconds
+    moves = Moves(inp, rng, hard=True, kinds=("slots", "teams") if keep_venues else KINDS)
     weights = [1] * len(v.hard_terms)
     current, value, devs = list(games), deviations(inp, games)[0], None
     while value > 0:
         if ctx.stopped():
             return None
+        if until is not None and time.monotonic() > until:
+            return current
         kind, size, free = moves.pick(current)
         played = set(current)
         sub = neighbourhood(model, v, played, free)
@@ -294,7 +360,7 @@ def search(ctx: SearchContext) -> str | None:
         games = [tuple(g) for g in start[0]["games"]]
     else:
         try:
-            games = direct_feasible(ctx, inp) or make_feasible(ctx, inp, best_circle(ctx, inp, rng), rng)
+            games = direct_feasible(ctx, inp) or repair(ctx, inp, first_timetable(ctx, inp, rng), rng)
         except Infeasible:
             return "INFEASIBLE"
         if games is None:
