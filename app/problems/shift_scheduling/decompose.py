@@ -28,7 +28,6 @@ Only the input's size and the time left steer the search, never an instance's na
 
 from __future__ import annotations
 
-import logging
 import random
 import threading
 from collections import Counter
@@ -42,7 +41,6 @@ from app.problems.shift_scheduling.check import check
 from app.problems.shift_scheduling.model import ShiftVars, build, extract, hint
 from app.problems.shift_scheduling.schema import Input
 
-log = logging.getLogger(__name__)
 Roster = dict[str, list[str | None]]
 
 
