@@ -99,12 +99,19 @@ def fetch_job(redis: Redis, run_id: int) -> Job | None:
 
 
 def queue_position(redis: Redis, run_id: int, priority: str) -> int | None:
-    """1-based place of the run's job among all jobs a worker would take before it, or None."""
-    jid = job_id_for(run_id)
-    ahead = 0
-    for name in PRIORITIES:
-        ids = Queue(name, connection=redis).get_job_ids()
-        if name == priority:
-            return ahead + ids.index(jid) + 1 if jid in ids else None
-        ahead += len(ids)
-    return None
+    """1-based place of the run's job among all jobs a worker would take before it, or None.
+    One round trip, whatever the queues hold: the lengths of the queues before the run's, and the
+    run's place in its own (LPOS, Redis 6.0.6+), not the job ids themselves."""
+    if priority not in PRIORITIES:
+        return None
+    before = PRIORITIES[: PRIORITIES.index(priority)]
+    pipe = redis.pipeline(transaction=False)
+    for name in before:
+        pipe.llen(_queue_key(name))
+    pipe.lpos(_queue_key(priority), job_id_for(run_id))
+    *lengths, index = pipe.execute()
+    return sum(lengths) + index + 1 if index is not None else None
+
+
+def _queue_key(name: str) -> str:
+    return Queue.redis_queue_namespace_prefix + name  # the Redis list RQ keeps the queue's job ids in

@@ -6,9 +6,10 @@ import json
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from datetime import datetime
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from flask import has_request_context
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
@@ -313,11 +314,13 @@ def enqueue(run: Run, settings: Settings, started: float, inline: bool = False) 
     )
 
 
+RunT = TypeVar("RunT", "Run", "LiveRun")
+
 # The big JSON columns; lists and status polls never need them.
 HEAVY = (Run.input, Run.result, Run.checkpoint, Run.stats)
 
 
-def _visible(run: Run | None, run_id: int, owner: int | None) -> Run:
+def _visible(run: RunT | None, run_id: int, owner: int | None) -> RunT:
     # Another user's run is "not found", exactly like a missing one: its existence is not disclosed.
     if run is None or (owner is not None and run.owner_id != owner):
         raise RunNotFound(run_id)
@@ -342,6 +345,46 @@ def get_summary(run_id: int, settings: Settings, owner: int | None = CURRENT) ->
         raise RunNotFound(run_id)
     with db.session(settings.DATABASE_URL) as s:
         run = s.exec(select(Run).where(Run.id == run_id).options(*(defer(c) for c in HEAVY))).first()
+    return _visible(run, run_id, owner)
+
+
+@dataclass(frozen=True, slots=True)
+class LiveRun:
+    """What the status card shows of a run, as a plain value: the 1 s poll reads it with one
+    precompiled query on a plain connection instead of an ORM load (about a sixth of the cost)."""
+
+    id: int
+    owner_id: int | None
+    status: str
+    priority: str
+    time_limit: float
+    objective: float | None
+    solver_objective: float | None
+    best_bound: float | None
+    gap: float | None
+    maximize: bool
+    num_solutions: int
+    wall_time: float | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    cancel_requested_at: datetime | None
+
+    @property
+    def is_terminal(self) -> bool:
+        return RunStatus(self.status).terminal
+
+
+LIVE = select(*(getattr(Run, f.name) for f in fields(LiveRun))).where(Run.id == bindparam("run_id"))
+
+
+def get_live(run_id: int, settings: Settings, owner: int | None = CURRENT) -> LiveRun:
+    """The run's live figures (see LiveRun), if `owner` may see it: what the status poll needs."""
+    owner = _owner(owner)
+    if not 0 < run_id <= MAX_RUN_ID:
+        raise RunNotFound(run_id)
+    with db.get_engine(settings.DATABASE_URL).connect() as conn:
+        row = conn.execute(LIVE, {"run_id": run_id}).first()
+    run = LiveRun(*row) if row is not None else None
     return _visible(run, run_id, owner)
 
 
@@ -434,12 +477,14 @@ __all__ = [
     "CURRENT",
     "PRIORITIES",
     "Caps",
+    "LiveRun",
     "QueueFull",
     "RunFinished",
     "RunNotFound",
     "Submission",
     "cancel",
     "get",
+    "get_live",
     "get_summary",
     "page",
     "progress",

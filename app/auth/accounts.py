@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from flask_login import UserMixin
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -113,10 +114,17 @@ def authenticate(url: str, username: str, password: str) -> Account | None:
     return Account.of(user)
 
 
+# Compiled once: every page request of a signed-in user runs it (a plain connection, not an ORM session).
+ACTIVE_BY_ID = select(User.id, User.username, User.is_admin, User.max_time_limit, User.max_threads).where(
+    User.id == bindparam("user_id"), col(User.active).is_(True)
+)
+
+
 def load(url: str, user_id: int) -> Account | None:
-    with db.session(url) as s:
-        user = s.get(User, user_id)
-    return Account.of(user) if user is not None and user.active else None
+    """The account of an active user, by id (the session's user); None if gone or disabled."""
+    with db.get_engine(url).connect() as conn:
+        row = conn.execute(ACTIVE_BY_ID, {"user_id": user_id}).first()
+    return Account(*row) if row is not None else None
 
 
 def all_users(url: str) -> list[User]:

@@ -56,59 +56,83 @@ def _changes(series: list[tuple[float, float]]) -> list[tuple[float, float]]:
     return [pt for i, pt in enumerate(series) if i == 0 or pt[1] != series[i - 1][1]]
 
 
-def _steps(series: list[tuple[float, float]], x_end: float, sx, sy) -> str:
-    """SVG path data for a step line through `series`, held flat until `x_end`."""
-    parts = []
-    for i, (x, y) in enumerate(series):
-        if i == 0:
-            parts.append(f"M{sx(x):.1f},{sy(y):.1f}")
-        else:
-            parts.append(f"H{sx(x):.1f}V{sy(y):.1f}")
+class ProgressChart:
+    """The chart of one list of progress points, drawn in two stages.
+
+    Everything that depends on the points alone (thinning, the step series, the y axis with its grid,
+    each point's height) is worked out once, here; `svg(x_end)` only lays out the time axis, which
+    stretches to "now" on every poll of a running solve. A process keeps one per run (app.web.present)
+    until new points arrive, so a poll pays for the time axis only.
+    """
+
+    def __init__(self, points: Sequence[Point]):
+        self.points = list(points)
+        points = _thin(self.points)
+        self.last_elapsed = points[-1].elapsed if points else 0.0
+        self.objective = _changes([(p.elapsed, p.objective) for p in points if p.objective is not None])
+        self.bound = _changes([(p.elapsed, p.bound) for p in points if p.bound is not None])
+        self.empty = not (self.objective or self.bound)
+        if self.empty:
+            return
+        y_ticks = nice_ticks(*_y_range(self.objective, self.bound))
+        y_lo, y_hi = y_ticks[0], y_ticks[-1]
+        self.left = left = 14 + CHAR_WIDTH * max(len(num(t)) for t in y_ticks)
+        self.plot_w, plot_h = WIDTH - left - RIGHT, HEIGHT - TOP - BOTTOM
+
+        def sy(y: float) -> float:
+            # Early bounds far below the final range are drawn on the bottom edge, not squashing the plot.
+            return TOP + plot_h * (1 - (min(max(y, y_lo), y_hi) - y_lo) / (y_hi - y_lo))
+
+        # Each step's time, and its height as drawn (SVG text): only the times move with the axis.
+        self.objective_at = [(x, f"{sy(y):.1f}") for x, y in self.objective]
+        self.bound_at = [(x, f"{sy(y):.1f}") for x, y in self.bound]
+        self.y_grid = "".join(
+            f'<line class="grid" x1="{left:.1f}" x2="{WIDTH - RIGHT}" y1="{sy(t):.1f}" y2="{sy(t):.1f}"/>'
+            f'<text class="tick" x="{left - 8:.1f}" y="{sy(t) + 4:.1f}" text-anchor="end">{escape(num(t))}</text>'
+            for t in y_ticks
+        )
+        self.axis = f'<line class="axis" x1="{left:.1f}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" y2="{TOP + plot_h}"/>'
+
+    def svg(self, x_end: float, chart_id: str = "chart") -> Markup:
+        """The chart as inline SVG markup; `x_end` is 'now' (or the end of the solve) in seconds."""
+        if self.empty:
+            return Markup("")
+        x_max = max(x_end, self.last_elapsed, 1.0)
+        left, plot_w = self.left, self.plot_w
+
+        def sx(x: float) -> float:
+            return left + plot_w * x / x_max
+
+        x_ticks = [t for t in nice_ticks(0, x_max, 6) if t <= x_max]
+        out = [f'<svg class="chart" id="{escape(chart_id)}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+               f'aria-labelledby="{escape(chart_id)}-title" preserveAspectRatio="xMidYMid meet">',
+               f'<title id="{escape(chart_id)}-title">{escape(_describe(self.objective, self.bound, x_max))}</title>',
+               self.y_grid]
+        for t in x_ticks:
+            out.append(f'<text class="tick" x="{sx(t):.1f}" y="{HEIGHT - 8}" text-anchor="middle">'
+                       f'{escape(_secs(t))}</text>')
+        out.append(self.axis)
+        if self.bound_at:
+            out.append(f'<path class="series bound" d="{_steps(self.bound_at, x_end, sx)}"/>')
+        if self.objective_at:
+            out.append(f'<path class="series objective" d="{_steps(self.objective_at, x_end, sx)}"/>')
+            x, y = self.objective_at[-1]
+            out.append(f'<circle class="dot objective" cx="{sx(x):.1f}" cy="{y}" r="3.5"/>')
+        out.append("</svg>")
+        return Markup("".join(out))
+
+
+def _steps(series: list[tuple[float, str]], x_end: float, sx) -> str:
+    """SVG path data for a step line through `series` (time, height as drawn), held flat until `x_end`."""
+    (x0, y0), rest = series[0], series[1:]
+    parts = [f"M{sx(x0):.1f},{y0}", *(f"H{sx(x):.1f}V{y}" for x, y in rest)]
     parts.append(f"H{sx(max(x_end, series[-1][0])):.1f}")
     return "".join(parts)
 
 
 def progress_chart(points: Sequence[Point], x_end: float, chart_id: str = "chart") -> Markup:
     """The chart as inline SVG markup; `x_end` is 'now' (or the end of the solve) in seconds."""
-    points = _thin(points)
-    objective = _changes([(p.elapsed, p.objective) for p in points if p.objective is not None])
-    bound = _changes([(p.elapsed, p.bound) for p in points if p.bound is not None])
-    values = [v for _, v in objective + bound]
-    if not values:
-        return Markup("")
-    x_max = max(x_end, points[-1].elapsed, 1.0)
-    y_ticks = nice_ticks(*_y_range(objective, bound))
-    x_ticks = [t for t in nice_ticks(0, x_max, 6) if t <= x_max]
-    y_lo, y_hi = y_ticks[0], y_ticks[-1]
-    left = 14 + CHAR_WIDTH * max(len(num(t)) for t in y_ticks)
-    plot_w, plot_h = WIDTH - left - RIGHT, HEIGHT - TOP - BOTTOM
-
-    def sx(x: float) -> float:
-        return left + plot_w * x / x_max
-
-    def sy(y: float) -> float:
-        # Early bounds far below the final range are drawn on the bottom edge, not squashing the plot.
-        return TOP + plot_h * (1 - (min(max(y, y_lo), y_hi) - y_lo) / (y_hi - y_lo))
-
-    out = [f'<svg class="chart" id="{escape(chart_id)}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-           f'aria-labelledby="{escape(chart_id)}-title" preserveAspectRatio="xMidYMid meet">',
-           f'<title id="{escape(chart_id)}-title">{escape(_describe(objective, bound, x_max))}</title>']
-    for t in y_ticks:
-        y = sy(t)
-        out.append(f'<line class="grid" x1="{left:.1f}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>'
-                   f'<text class="tick" x="{left - 8:.1f}" y="{y + 4:.1f}" text-anchor="end">{escape(num(t))}</text>')
-    for t in x_ticks:
-        out.append(f'<text class="tick" x="{sx(t):.1f}" y="{HEIGHT - 8}" text-anchor="middle">'
-                   f'{escape(_secs(t))}</text>')
-    out.append(f'<line class="axis" x1="{left:.1f}" x2="{WIDTH - RIGHT}" y1="{TOP + plot_h}" y2="{TOP + plot_h}"/>')
-    if bound:
-        out.append(f'<path class="series bound" d="{_steps(bound, x_end, sx, sy)}"/>')
-    if objective:
-        out.append(f'<path class="series objective" d="{_steps(objective, x_end, sx, sy)}"/>')
-        x, y = objective[-1]
-        out.append(f'<circle class="dot objective" cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="3.5"/>')
-    out.append("</svg>")
-    return Markup("".join(out))
+    return ProgressChart(points).svg(x_end, chart_id)
 
 
 def _y_range(objective: list[tuple[float, float]], bound: list[tuple[float, float]]) -> tuple[float, float]:

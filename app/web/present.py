@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 class Live:
     """The status card of a run: everything the 1 s poll re-renders, and nothing more."""
 
-    run: Run
+    run: Run | runs.LiveRun
     elapsed: float | None  # seconds solving so far (or in total, once finished)
     fraction: float  # elapsed / time limit, 0..1, for the progress bar
     queue_position: int | None
@@ -49,7 +49,7 @@ class Outcome:
     text: str
 
 
-def elapsed(run: Run, now: datetime | None = None) -> float | None:
+def elapsed(run: Run | runs.LiveRun, now: datetime | None = None) -> float | None:
     if run.wall_time is not None and run.is_terminal:
         return run.wall_time
     started = aware(run.started_at)
@@ -59,16 +59,15 @@ def elapsed(run: Run, now: datetime | None = None) -> float | None:
     return ((end or now or datetime.now(UTC)) - started).total_seconds()
 
 
-def live(run: Run, settings: Settings) -> Live:
+def live(run: Run | runs.LiveRun, settings: Settings) -> Live:
     spent = elapsed(run)
-    points = progress_series(run.id, settings)
     x_end = spent if spent is not None else 0.0
     return Live(
         run=run,
         elapsed=spent,
         fraction=min(1.0, (spent or 0.0) / run.time_limit) if run.time_limit else 0.0,
         queue_position=_queue_position(run, settings) if run.status == RunStatus.QUEUED.value else None,
-        chart=charts.progress_chart(points, x_end, chart_id=f"chart-{run.id}"),
+        chart=progress_chart(run.id, settings).svg(x_end, chart_id=f"chart-{run.id}"),
         stopping=run.cancel_requested_at is not None and not run.is_terminal,
     )
 
@@ -76,33 +75,37 @@ def live(run: Run, settings: Settings) -> Live:
 SERIES = (select(ProgressPoint.id, ProgressPoint.elapsed, ProgressPoint.objective, ProgressPoint.bound)
           .where(ProgressPoint.run_id == bindparam("run_id"), ProgressPoint.id > bindparam("after"))
           .order_by(ProgressPoint.id))
-_series: OrderedDict[tuple[str, int], tuple[int, list[charts.Point]]] = OrderedDict()
-_series_lock = threading.Lock()
-SERIES_CACHED_RUNS = 256
+_charts: OrderedDict[tuple[str, int], tuple[int, charts.ProgressChart]] = OrderedDict()
+_charts_lock = threading.Lock()
+CHARTS_CACHED_RUNS = 256
+NO_POINTS = charts.ProgressChart([])
 
 
-def progress_series(run_id: int, settings: Settings) -> list[charts.Point]:
-    """The run's progress points as plain tuples, for the chart redrawn on every 1 s poll.
+def progress_chart(run_id: int, settings: Settings) -> charts.ProgressChart:
+    """The run's chart, from all its progress points, for the status card redrawn on every 1 s poll.
 
-    Points are only ever appended, so each process keeps the series it has read and asks the database
-    only for points newer than those: a poll reads a handful of rows, not the whole history.
+    Points are only ever appended, so each process keeps the chart of the points it has read and asks
+    the database only for points newer than those: a poll reads a handful of rows, not the whole
+    history, and redraws the chart's y axis and heights only when a point arrived (see ProgressChart).
     """
     key = (settings.DATABASE_URL, run_id)
-    with _series_lock:
-        after, points = _series.get(key, (0, []))
+    with _charts_lock:
+        after, chart = _charts.get(key, (0, NO_POINTS))
     with db.get_engine(settings.DATABASE_URL).connect() as conn:
         rows = conn.execute(SERIES, {"run_id": run_id, "after": after}).all()
     if rows:
-        points = points + [charts.Point(elapsed, objective, bound) for _, elapsed, objective, bound in rows]
-        with _series_lock:
-            _series[key] = (rows[-1][0], points)
-            _series.move_to_end(key)
-            while len(_series) > SERIES_CACHED_RUNS:
-                _series.popitem(last=False)
-    return points
+        chart = charts.ProgressChart(
+            chart.points + [charts.Point(elapsed, objective, bound) for _, elapsed, objective, bound in rows]
+        )
+        with _charts_lock:
+            _charts[key] = (rows[-1][0], chart)
+            _charts.move_to_end(key)
+            while len(_charts) > CHARTS_CACHED_RUNS:
+                _charts.popitem(last=False)
+    return chart
 
 
-def _queue_position(run: Run, settings: Settings) -> int | None:
+def _queue_position(run: Run | runs.LiveRun, settings: Settings) -> int | None:
     try:
         return queueing.queue_position(queueing.connect(settings.REDIS_URL), run.id, run.priority)
     except RedisError:
@@ -139,7 +142,7 @@ def outcome(run: Run) -> Outcome:
 
 
 def status_context(
-    run: Run, settings: Settings, query: Mapping[str, str] | None = None, with_result: bool = True
+    run: Run | runs.LiveRun, settings: Settings, query: Mapping[str, str] | None = None, with_result: bool = True
 ) -> dict:
     """What runs/_live.html needs; the result only once the run is terminal (polls stay cheap).
     `query` (the request's args) lets a problem's result view page or filter (e.g. a chosen date).

@@ -101,8 +101,8 @@ def download_log(run_id: int):
 
 @bp.get("/runs/<int:run_id>/status")
 def status(run_id: int):
-    # The 1 s poll: without the big JSON columns, until the run is terminal and its result is shown.
-    run = runs.get_summary(run_id, _settings())
+    # The 1 s poll: only the live figures, until the run is terminal and its result is shown.
+    run = runs.get_live(run_id, _settings())
     if run.is_terminal:
         run = runs.get(run_id, _settings())
     return render_template("runs/_live.html", **present.status_context(run, _settings(), with_result=False))

@@ -32,6 +32,44 @@ def test_chart_thins_long_solves():
     assert svg.count("H") < 2 * (charts.MAX_POINTS + 5) * 2
 
 
+# Drawn by the single-stage chart before ProgressChart split it (y once per point set, time per poll):
+# the split must not change a byte of what the browser gets.
+CHART_SNAPSHOT = (
+    '<svg class="chart" id="c" viewBox="0 0 960 280" role="img" aria-labelledby="c-title" '
+    'preserveAspectRatio="xMidYMid meet">'
+    '<title id="c-title">Objective and best bound over time: objective from 100 to 60, '
+    'best bound from 10 to 45 in 5.0 s</title>'
+    '<line class="grid" x1="36.2" x2="944" y1="250.0" y2="250.0"/>'
+    '<text class="tick" x="28.2" y="254.0" text-anchor="end">40</text>'
+    '<line class="grid" x1="36.2" x2="944" y1="191.0" y2="191.0"/>'
+    '<text class="tick" x="28.2" y="195.0" text-anchor="end">60</text>'
+    '<line class="grid" x1="36.2" x2="944" y1="132.0" y2="132.0"/>'
+    '<text class="tick" x="28.2" y="136.0" text-anchor="end">80</text>'
+    '<line class="grid" x1="36.2" x2="944" y1="73.0" y2="73.0"/>'
+    '<text class="tick" x="28.2" y="77.0" text-anchor="end">100</text>'
+    '<line class="grid" x1="36.2" x2="944" y1="14.0" y2="14.0"/>'
+    '<text class="tick" x="28.2" y="18.0" text-anchor="end">120</text>'
+    '<text class="tick" x="36.2" y="272" text-anchor="middle">0 s</text>'
+    '<text class="tick" x="217.8" y="272" text-anchor="middle">1 s</text>'
+    '<text class="tick" x="399.3" y="272" text-anchor="middle">2 s</text>'
+    '<text class="tick" x="580.9" y="272" text-anchor="middle">3 s</text>'
+    '<text class="tick" x="762.4" y="272" text-anchor="middle">4 s</text>'
+    '<text class="tick" x="944.0" y="272" text-anchor="middle">5 s</text>'
+    '<line class="axis" x1="36.2" x2="944" y1="250" y2="250"/>'
+    '<path class="series bound" d="M127.0,250.0H399.3V250.0H580.9V235.2H944.0"/>'
+    '<path class="series objective" d="M127.0,73.0H399.3V191.0H944.0"/>'
+    '<circle class="dot objective" cx="399.3" cy="191.0" r="3.5"/></svg>'
+)
+
+
+def test_chart_markup_is_unchanged_by_the_two_stage_drawing():
+    points = [charts.Point(0.5, 100, 10), charts.Point(2.0, 60, 40), charts.Point(3.0, 60, 45)]
+    assert charts.progress_chart(points, x_end=5.0, chart_id="c") == CHART_SNAPSHOT
+    chart = charts.ProgressChart(points)
+    assert chart.svg(5.0, "c") == CHART_SNAPSHOT and chart.svg(5.0, "c") == CHART_SNAPSHOT  # drawn twice, same
+    assert chart.svg(9.0, "c") != CHART_SNAPSHOT  # a later 'now' stretches the time axis
+
+
 def test_format_detection():
     assert forms.detect_format("knapsack", "auto", "x.json", "") == "json"
     assert forms.detect_format("knapsack", "auto", "", '  {"a": 1}') == "json"
