@@ -1,43 +1,59 @@
 """How fast is the run page's status poll (GET /runs/<id>/status) while solves are running?
 
-    .venv/bin/python bench/poll_latency.py                    # about two minutes, stops by itself
+    .venv/bin/python bench/poll_latency.py                    # two to three minutes, stops by itself
     .venv/bin/python bench/poll_latency.py --browsers 100 --duration 20 --max-browsers 1600
 
 It starts a private stack (bench/stack.py: own redis-server, temp SQLite file, gunicorn with the
-Procfile's web settings, one `rq worker`), submits two solves through the API (one runs, the other
-waits in the queue behind it, so both fragment states are measured), then:
+Procfile's web settings, one `rq worker`), adds an ordinary user (not an admin: the polls go through
+the owner filter) who submits two solves through the API with their own API token (one runs, the
+other waits in the queue behind it, so both fragment states are measured), then:
   1. steady: `--browsers` simulated browsers, each on its own keep-alive connection, poll the status
      fragment of one of the two runs once a second (as htmx does: `HX-Request: true`) for `--duration` s;
   2. ramp: doubles the number of browsers, `--step` seconds per level, until the server degrades (polls
      fail or fall behind, or p99 passes both the target and 3x the steady p99) or `--max-browsers`.
 It prints p50/p99 latency and the achieved poll rate per level, the highest rate with p99 <= target
 (default 10 ms), and the highest rate sustained before degrading. Every client talks to 127.0.0.1
-only. The clients are asyncio streams in this process; they share the machine with gunicorn and the
-solver (--solver-threads, default 1), so the figures include that contention (the load average is
-printed). For scale it also polls a static
-file through the same server under the same load: the floor no view can beat.
+only.
+
+The browsers poll as browsers do: each signs in once as that user through the real sign-in page (GET
+/login for the form's CSRF token and the session cookie, POST the form) and then sends its own session
+cookie with every poll (no API token), keeping whatever cookie the server sets, as a cookie jar would.
+Sign-ins happen before a level starts (a browser keeps its session for the rest of the bench, like an
+open tab), never inside the measured polls; they cost the server a scrypt check each, so a ramp to
+many browsers spends a while signing in. A poll answered with a Set-Cookie is counted (there should be
+none: a signed-in session does not change between polls).
+
+The clients are asyncio streams in this process; they share the machine with gunicorn and the solver
+(--solver-threads, default 1), so the figures include that contention (the load average is printed).
+For scale it also polls a static file through the same server under the same load (the same browsers,
+cookies and all): the floor no view can beat.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
 import json
 import math
 import os
 import random
+import re
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from app.auth import accounts, tokens  # noqa: E402
 from bench.stack import Stack  # noqa: E402
 
 TARGET_MS = 10.0
+USERNAME, PASSWORD = "poller", "a bench password"  # the ordinary user who owns the runs and polls them
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
@@ -54,6 +70,7 @@ class Level:
     max_ms: float
     app_p50_ms: float  # the app's own time (its Server-Timing header): no network, no gunicorn, no client
     app_p99_ms: float
+    set_cookies: int = 0  # polls answered with a Set-Cookie (a signed-in browser's polls should get none)
 
     def keeps_up(self) -> bool:
         """Every poll answered, on schedule: the server sustains this rate."""
@@ -65,7 +82,8 @@ class Level:
     def line(self) -> str:
         return (f"{self.browsers:>6} browsers  {self.rate:8.1f} polls/s  p50 {self.p50_ms:6.2f} ms  "
                 f"p99 {self.p99_ms:6.2f} ms  max {self.max_ms:7.2f} ms  (app p50 {self.app_p50_ms:5.2f} "
-                f"p99 {self.app_p99_ms:6.2f})  errors {self.errors}  late {self.late}")
+                f"p99 {self.app_p99_ms:6.2f})  errors {self.errors}  late {self.late}"
+                + (f"  set-cookie {self.set_cookies}" if self.set_cookies else ""))
 
 
 def percentile(samples: list[float], p: float) -> float:
@@ -74,14 +92,56 @@ def percentile(samples: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] if ordered else float("nan")
 
 
-AUTH: dict[str, str] = {}  # the stack admin's API token header, set in main()
-AUTH_LINE = ""
+AUTH: dict[str, str] = {}  # the user's API token header, for the API calls of main() (never the polls)
+SESSIONS: list[str] = []  # browser i's cookie ("session=..."), signed in by sign_in_browsers()
+
+
+def sign_in(host: str, port: int) -> str:
+    """What a browser does: GET the sign-in page (session cookie + the form's CSRF token), POST the
+    form; returns the signed-in session cookie ("session=...")."""
+    conn = http.client.HTTPConnection(host, port, timeout=60)
+    try:
+        conn.request("GET", "/login")
+        resp = conn.getresponse()
+        page = resp.read().decode()
+        cookie = (resp.getheader("Set-Cookie") or "").split(";", 1)[0]
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        if resp.status != 200 or not cookie or token is None:
+            raise RuntimeError(f"sign-in page: {resp.status}, cookie {bool(cookie)}, CSRF token {token is not None}")
+        form = urlencode({"username": USERNAME, "password": PASSWORD, "csrf_token": token[1], "next": ""})
+        conn.request("POST", "/login", form, {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie})
+        resp = conn.getresponse()
+        resp.read()
+        signed_in = (resp.getheader("Set-Cookie") or "").split(";", 1)[0]
+        if resp.status != 303 or not signed_in:
+            raise RuntimeError(f"sign-in refused: {resp.status}")
+        return signed_in
+    finally:
+        conn.close()
+
+
+def sign_in_browsers(url: str, n: int) -> None:
+    """Sign browsers in until there are n sessions (outside any measured level)."""
+    missing = n - len(SESSIONS)
+    if missing <= 0:
+        return
+    host, port = urlsplit(url).hostname, urlsplit(url).port
+    started = time.monotonic()
+    with ThreadPoolExecutor(8) as pool:
+        SESSIONS.extend(pool.map(lambda _: sign_in(host, port), range(missing)))
+    if missing > 10:
+        print(f"  ({missing} more browsers signed in, {time.monotonic() - started:.1f} s)", flush=True)
+
 
 async def browser(host: str, port: int, path: str, until: float, period: float, latencies: list[float],
-                  app_ms: list[float], counters: dict[str, int], expect: bytes) -> None:
-    """One open run page: a keep-alive connection asking for the status fragment every `period` s."""
-    request = (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nHX-Request: true\r\n{AUTH_LINE}"
-               f"HX-Current-URL: http://{host}:{port}{path[:-7]}\r\nAccept: */*\r\n\r\n").encode()
+                  app_ms: list[float], counters: dict[str, int], expect: bytes, index: int) -> None:
+    """One open run page (browser `index`, with its session cookie): a keep-alive connection asking for
+    the status fragment every `period` s."""
+    def request() -> bytes:
+        return (f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nHX-Request: true\r\n"
+                f"HX-Current-URL: http://{host}:{port}{path[:-7]}\r\nAccept: */*\r\n"
+                f"Cookie: {SESSIONS[index]}\r\n\r\n").encode()
+
     await asyncio.sleep(random.uniform(0, period))  # browsers opened at random moments
     reader = writer = None
     next_at = time.monotonic()
@@ -89,10 +149,14 @@ async def browser(host: str, port: int, path: str, until: float, period: float, 
         try:
             if writer is None:
                 reader, writer = await asyncio.open_connection(host, port)
+            data = request()
             t0 = time.perf_counter()
-            writer.write(request)
+            writer.write(data)
             status, headers, body = await read_response(reader)
             latencies.append(time.perf_counter() - t0)
+            if "set-cookie" in headers:  # a cookie jar keeps it: the next poll sends the new one
+                counters["set_cookies"] += 1
+                SESSIONS[index] = headers["set-cookie"].split(";", 1)[0]
             if "server-timing" in headers:
                 app_ms.append(float(headers["server-timing"].partition("dur=")[2] or "nan"))
             if status != 200 or expect not in body:
@@ -133,12 +197,13 @@ def measure(url: str, paths: list[str], browsers: int, seconds: float, period: f
     host, port = urlsplit(url).hostname, urlsplit(url).port
     latencies: list[float] = []
     app_ms: list[float] = []
-    counters = {"errors": 0, "late": 0}
+    counters = {"errors": 0, "late": 0, "set_cookies": 0}
+    sign_in_browsers(url, browsers)
 
     async def main() -> None:
         until = time.monotonic() + seconds
         await asyncio.gather(*(browser(host, port, paths[i % len(paths)], until, period, latencies, app_ms, counters,
-                                       expect) for i in range(browsers)))
+                                       expect, i) for i in range(browsers)))
 
     started = time.monotonic()
     asyncio.run(main())
@@ -147,7 +212,7 @@ def measure(url: str, paths: list[str], browsers: int, seconds: float, period: f
     return Level(browsers, round(wall, 1), len(ms), counters["errors"], counters["late"],
                  round(len(ms) / max(seconds, 1e-9), 1), round(percentile(ms, 50), 2), round(percentile(ms, 99), 2),
                  round(max(ms, default=float("nan")), 2), round(percentile(app_ms, 50), 2),
-                 round(percentile(app_ms, 99), 2))
+                 round(percentile(app_ms, 99), 2), counters["set_cookies"])
 
 
 def submit_two(url: str, time_limit: float) -> list[int]:
@@ -192,13 +257,15 @@ def main() -> int:
     ap.add_argument("--json", action="store_true", help=f"also write the figures to {RESULTS}/")
     args = ap.parse_args()
 
-    budget = args.duration + args.step * (math.log2(max(1, args.max_browsers / args.browsers)) + 1) + 60
+    # The solves must outlast the bench, sign-ins included (a scrypt check each on a server that is busy).
+    budget = (args.duration + args.step * (math.log2(max(1, args.max_browsers / args.browsers)) + 1) + 60
+              + 0.1 * args.max_browsers)
     env = {"SOLVER_THREADS": args.solver_threads, "PROGRESS_INTERVAL": "0.5"}
     with Stack(env=env) as stack:
         url = stack.start_web()
-        AUTH.update(stack.auth)  # the runs and the pages are the stack admin's
-        global AUTH_LINE
-        AUTH_LINE = f"Authorization: {stack.auth['Authorization']}\r\n"
+        # An ordinary user: submits the runs with their API token, signs in to watch them (sign_in_browsers).
+        user = accounts.create(stack.database_url, USERNAME, PASSWORD)
+        AUTH["Authorization"] = f"Bearer {tokens.create(stack.database_url, user.id, 'bench')[1]}"
         stack.start_workers(1)
         ids = submit_two(url, time_limit=budget + 60)
         wait_running(url, ids[0])

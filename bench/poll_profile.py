@@ -6,8 +6,9 @@
 In one process and one thread (no HTTP server, no concurrency: the cost of the work itself), on a
 private stack (bench/stack.py: own redis-server, temp SQLite file). A signed-in ordinary user polls, as
 htmx does (`HX-Request: true`), a running run with 120 progress points and a queued run behind two
-others; next to them a static file through the same app, and the poll as poll_latency.py sends it
-(the stack admin's API token, no cookies). Each figure is the median of 7 batches after a warm-up.
+others; next to them a static file through the same app, and the poll as an API script sends it
+(the stack admin's API token, no cookies; poll_latency.py's browsers sign in and send their cookie).
+Each figure is the median of 7 batches after a warm-up.
 The parts are timed by wrapping the functions the request goes through; "other" is the rest of the
 app's own time (Flask's dispatch, request context, hooks, headers).
 """
@@ -98,7 +99,7 @@ def main() -> int:
         for n in (901, 902, queued.id):
             stack.redis.rpush("rq:queue:default", f"run-{n}")
         browser = signed_in(app, alice, with_token=False)
-        script = app.test_client(use_cookies=False)  # as poll_latency.py's clients: a token, no cookies
+        script = app.test_client(use_cookies=False)  # a script: an API token, no cookies
         token = {**HX, "Authorization": stack.auth["Authorization"]}
 
         polls = {
@@ -109,7 +110,7 @@ def main() -> int:
         for label, fn in {
             "static file (/static/favicon.svg)": lambda: script.get("/static/favicon.svg"),
             **polls,
-            "status poll, running run, as poll_latency.py (token)": lambda: script.get(
+            "status poll, running run, as a script (API token)": lambda: script.get(
                 f"/runs/{running.id}/status", headers=token),
         }.items():
             assert fn().status_code == 200, label

@@ -1,5 +1,6 @@
 """Accounts: session sign-in for the pages, personal API tokens (`Authorization: Bearer`) for the API,
-CSRF protection for cookie sessions, and the helpers other modules guard their views with.
+CSRF protection for cookie sessions, and the helpers other modules guard their views with. A request
+with a token is stateless: it never gets a session cookie (TokenSessionInterface).
 
     from app.auth import current_user, login_required, admin_required, scope
 
@@ -14,6 +15,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Flask, abort, current_app, jsonify, redirect, render_template, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user, login_required
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -30,6 +32,7 @@ __all__ = ["Account", "admin_required", "current_user", "init_app", "login_requi
 
 def init_app(app: Flask) -> None:
     settings = app.extensions["settings"]
+    app.session_interface = TokenSessionInterface()
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Sign in to continue."
@@ -60,6 +63,23 @@ def bearer() -> str | None:
     auth = request.headers.get("Authorization", "")
     scheme, _, token = auth.partition(" ")
     return token.strip() if scheme.lower() == "bearer" else None
+
+
+class TokenSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, except that a request with an API token never writes it.
+
+    A token request is stateless: what it touched in the session (the CSRF token a page renders with
+    `csrf_token()`, Flask-Login's bookkeeping, a flash) is dropped, so it gets no `Set-Cookie`, and a
+    browser cookie it may carry as well stays as it was. Keyed on the header, not on how the user was
+    loaded: LOCAL_MODE also signs people in through the request loader, and their browsers need the
+    session for the CSRF token. (The pattern Flask-Login's docs give for keeping API requests cookie-free.)"""
+
+    def save_session(self, app: Flask, session, response) -> None:
+        if bearer() is not None:
+            if session.accessed:
+                response.vary.add("Cookie")  # as Flask does: a flash in a cookie could still show
+            return
+        super().save_session(app, session, response)
 
 
 @login_manager.user_loader
