@@ -6,8 +6,10 @@ the hard constraints interlock over the whole season. So, as the competition's l
 0. A short CP-SAT run on the HARD constraints alone (enough on loosely constrained leagues).
 1. Start from a valid double round robin: home/away pattern first (pattern.py: the venues under every
    constraint that only counts venues, plus what the others imply for them), then the opponents for
-   those venues with the HARD constraints relaxed; the least broken of a few patterns. The circle
-   method (phased if needed, teams shuffled) is the fallback.
+   those venues with the HARD constraints relaxed; the least broken of a few patterns. If that is not
+   feasible yet, also the other way round (meetings.py): who meets whom when, under every HARD limit
+   on meetings, then who hosts; the least broken of both starts. The circle method (phased if needed,
+   teams shuffled) is the fallback.
 2. Feasibility: on the model with HARD constraints relaxed (their deviation minimised, SOFT ones left
    out), repeatedly free a neighbourhood of the timetable (some slots, some teams, the venues of some
    teams' games), fix the rest to the incumbent, and let CP-SAT re-solve the small part.
@@ -30,6 +32,7 @@ from ortools.sat.python import cp_model
 
 from app.problems.base import SearchContext
 from app.problems.round_robin.check import DEVIATIONS, Timetable, deviations
+from app.problems.round_robin.meetings import assign_venues, find_meetings, meeting_only
 from app.problems.round_robin.model import Vars, build, extract, hint
 from app.problems.round_robin.pattern import assign_opponents, find_pattern, pattern_of
 from app.problems.round_robin.schema import Input
@@ -42,6 +45,7 @@ DIRECT_SHARE, DIRECT_DTIME = 0.05, 10.0  # the first try on the HARD constraints
 START_TRIES, START_SECONDS = 40, 1.5  # circle-method starts to pick the least broken from
 HAP_TRIES = 4  # home/away patterns tried for the start (each: a pattern, then its opponents)
 HAP_PATTERN_SHARE, HAP_OPPONENT_SHARE = 0.05, 0.08  # of the time left, per pattern / opponent solve
+MEETINGS_SHARE, VENUES_SHARE = 0.15, 0.08  # of the time left: the meetings-first start (meetings.py)
 PATTERN_KEEP_SHARE = 0.0  # of the time left, spent repairing with the start's venues kept
 SMALL_LEAGUE = 8  # teams; up to this the whole model is small enough to try to prove optimality
 LNS_SHARE = 0.4  # of a small league's time, spent on fix-and-optimise before the whole-model solve
@@ -107,9 +111,24 @@ def pattern_start(ctx: SearchContext, inp: Input, rng: random.Random) -> list[Ga
     return best
 
 
+def meetings_start(ctx: SearchContext, inp: Input) -> list[Game] | None:
+    """Who meets whom when first (under the HARD limits on meetings), then who hosts (meetings.py)."""
+    meetings = find_meetings(ctx, inp, ctx.remaining() * MEETINGS_SHARE)
+    if meetings is None or ctx.stopped():
+        return None
+    found = assign_venues(ctx, inp, meetings, ctx.remaining() * VENUES_SHARE)
+    return found[0] if found else None
+
+
 def first_timetable(ctx: SearchContext, inp: Input, rng: random.Random) -> list[Game]:
-    """The timetable the repair starts from: home/away pattern first, else the circle method."""
-    games = pattern_start(ctx, inp, rng) or best_circle(ctx, inp, rng)
+    """The timetable the repair starts from: the least broken of the home/away-pattern-first
+    construction and, unless that one already meets every HARD constraint and if some HARD constraint
+    limits meetings, the meetings-first one; else the circle method."""
+    starts = [g for g in [pattern_start(ctx, inp, rng)] if g is not None]
+    limits_meetings = any(con.type == "HARD" and meeting_only(con) for con in inp.constraints)
+    if limits_meetings and (not starts or deviations(inp, starts[0])[0] > 0):
+        starts += [g for g in [meetings_start(ctx, inp)] if g is not None]
+    games = min(starts, key=lambda g: deviations(inp, g)[0]) if starts else best_circle(ctx, inp, rng)
     log.debug("start hard=%d", deviations(inp, games)[0])
     return games
 
