@@ -115,18 +115,16 @@ def find_meetings(ctx: SearchContext, inp: Input, seconds: float) -> Meetings | 
     mm = MeetingModel(inp)
 
     def read(value) -> dict:
-        slots: dict[str, list[int]] = {}
+        met: Meetings = {}
         for (i, j, s), var in mm.meet.items():
             if value(var):
-                slots.setdefault(f"{i},{j}", []).append(s)
-        return {"meetings": slots}
+                met.setdefault((i, j), []).append(s)
+        return {"meetings": met}
 
     params = {"stop_after_first_solution": True}
     result = ctx.solve(mm.model, read, time_limit=seconds, params=params, full=False, report=False)
     log.debug("meetings: %s %.1fs", result.status, result.wall_time)
-    if result.solution is None:
-        return None
-    return {tuple(map(int, key.split(","))): slots for key, slots in result.solution["meetings"].items()}
+    return result.solution["meetings"] if result.solution else None
 
 
 def assign_venues(ctx: SearchContext, inp: Input, meetings: Meetings, seconds: float) -> tuple[list, int] | None:

@@ -124,12 +124,15 @@ def first_timetable(ctx: SearchContext, inp: Input, rng: random.Random) -> list[
     """The timetable the repair starts from: the least broken of the home/away-pattern-first
     construction and, unless that one already meets every HARD constraint and if some HARD constraint
     limits meetings, the meetings-first one; else the circle method."""
-    starts = [g for g in [pattern_start(ctx, inp, rng)] if g is not None]
+    starts = [(deviations(inp, g)[0], g) for g in [pattern_start(ctx, inp, rng)] if g is not None]
     limits_meetings = any(con.type == "HARD" and meeting_only(con) for con in inp.constraints)
-    if limits_meetings and (not starts or deviations(inp, starts[0])[0] > 0):
-        starts += [g for g in [meetings_start(ctx, inp)] if g is not None]
-    games = min(starts, key=lambda g: deviations(inp, g)[0]) if starts else best_circle(ctx, inp, rng)
-    log.debug("start hard=%d", deviations(inp, games)[0])
+    if limits_meetings and (not starts or starts[0][0] > 0):
+        starts += [(deviations(inp, g)[0], g) for g in [meetings_start(ctx, inp)] if g is not None]
+    if not starts:
+        circle = best_circle(ctx, inp, rng)
+        starts = [(deviations(inp, circle)[0], circle)]
+    hard, games = min(starts, key=lambda start: start[0])
+    log.debug("start hard=%d", hard)
     return games
 
 
