@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.problems.shift_scheduling import PROBLEM, decompose, import_text  # noqa: E402
+from app.problems.shift_scheduling import PROBLEM, construct, decompose, import_text  # noqa: E402
 from app.problems.shift_scheduling.search import Settings, search  # noqa: E402
 from bench.local_context import LocalContext  # noqa: E402
 from bench.quality import DATA, RESULTS, parse_instances  # noqa: E402
@@ -48,6 +48,8 @@ def run_strategy(name: str, ctx: LocalContext, settings: Settings) -> str | None
         return search(ctx, settings)
     if name == "decompose":
         return decompose.search(ctx)
+    if name == "construct":
+        return construct.search(ctx)
     return plain(ctx)
 
 
@@ -85,7 +87,7 @@ def main() -> int:
     parser.add_argument("--clock", choices=["wall", "dtime", "cpu"], default="wall")
     parser.add_argument("--threads", type=int, default=2, help="CP-SAT workers of whole-model solves (default 2)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--strategy", choices=["lns", "plain", "decompose"], default="lns")
+    parser.add_argument("--strategy", choices=["lns", "plain", "decompose", "construct"], default="lns")
     parser.add_argument("--set", nargs="*", default=[], help="Settings overrides, e.g. sub_dtime=1.0 stall=20")
     parser.add_argument("--label", default="", help="a name for this variant in the CSV")
     args = parser.parse_args()

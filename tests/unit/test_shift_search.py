@@ -1,4 +1,4 @@
-"""The roster search strategies (app/problems/shift_scheduling/search.py and decompose.py) driven by the real
+"""The roster search strategies (app/problems/shift_scheduling/search.py, decompose.py, construct.py) driven by the real
 runner: whatever they try, the runner only ever keeps checked rosters, and cancel, deadline and resume hold."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from app.problems.shift_scheduling import PROBLEM, decompose, demo, import_text
+from app.problems.shift_scheduling import PROBLEM, construct, decompose, demo, import_text
 from app.problems.shift_scheduling.search import search
 from tests.unit.conftest import SHIFT_BENCHMARKS
 from workers import runner
@@ -69,7 +69,11 @@ def run(inp, time_limit: float, cancel_when=None, checkpoint: dict | None = None
 
 
 LNS = replace(PROBLEM, search=search)  # the roster type with its own search (not yet its default)
-STRATEGIES = {"lns": LNS, "decompose": replace(PROBLEM, search=decompose.search)}
+STRATEGIES = {
+    "lns": LNS,
+    "decompose": replace(PROBLEM, search=decompose.search),
+    "construct": replace(PROBLEM, search=construct.search),
+}
 
 
 @pytest.fixture(params=sorted(STRATEGIES))
@@ -120,3 +124,24 @@ def test_a_resumed_run_starts_from_its_checkpoint(problem):
     # Every roster the strategy offers after it is at least as good: it searched from the checkpoint.
     assert max(offered) <= first.objective
     assert outcome.objective <= first.objective
+
+
+def test_the_construction_rosters_everyone_within_every_hard_rule():
+    # Group by group, each group's cover lowered by the groups before it: a complete roster that the
+    # checker accepts, found without ever solving the whole model.
+    inp = benchmark(7)
+    ctx = runner.Search(PROBLEM, inp, threads=2, seed=0, deadline=time.monotonic() + 20, elapsed=lambda: 0.0)
+    roster = construct.construct(ctx)
+    assert roster is not None and set(roster) == {person.id for person in inp.staff}
+    assert all(len(row) == inp.horizon_days for row in roster.values())
+    check = PROBLEM.check(inp, {"roster": roster})
+    assert check.ok, check.violations[:3]
+    steps = -(-len(inp.staff) // construct.group_size(inp))
+    assert ctx.totals["solves"] == steps  # no whole-model solve
+
+
+def test_the_construction_gives_way_to_a_stop():
+    inp = benchmark(12)
+    ctx = runner.Search(PROBLEM, inp, threads=2, seed=0, deadline=time.monotonic() + 20, elapsed=lambda: 0.0)
+    ctx.stop_event.set()
+    assert construct.construct(ctx) is None and ctx.totals["solves"] == 0
