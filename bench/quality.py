@@ -12,7 +12,7 @@ problem's checker), the gap (ours - best) / best, the time to best (elapsed time
 point that improved the objective), the solve's wall time, CP-SAT's own objective (it can overstate the
 true cost, see DESIGN.md) and the solver status; then the mean gap.
 It also reports the time to the first feasible roster and the load average at the start and the end.
-`--held-back 1-6` adds the generated held-back rosters (bench/roster_generator.py, submitted as JSON);
+`--held-back 1-8` adds the generated held-back rosters (bench/roster_generator.py, submitted as JSON);
 they have no published best, so their gap is to the best any run has found (bench/results/
 held_back_best.csv, updated by each run). The table is written as CSV to bench/results/ (gitignored)
 and appended, one line per instance, to bench/results/quality_history.csv (kept in git).
@@ -198,7 +198,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="rq worker processes (default 1)")
     parser.add_argument("--threads", type=int, default=None, help="CP-SAT workers per solve (default: server's)")
     parser.add_argument("--data", type=Path, default=DATA, help=f"instance folder (default {DATA})")
-    parser.add_argument("--held-back", default="", help="also generated rosters (bench/roster_generator.py), e.g. 1-6")
+    parser.add_argument("--held-back", default="", help="also generated rosters (bench/roster_generator.py), e.g. 1-8")
     args = parser.parse_args()
     bodies = submissions(args)
     instances = list(bodies)

@@ -21,13 +21,15 @@ from typing import Any
 
 from app.problems.shift_scheduling.schema import Input, validate
 
-# (staff, days, shift kinds) of each held-back roster; all bigger than the benchmark's Instance1-12
-SIZES = {1: (60, 28, 4), 2: (80, 42, 4), 3: (100, 28, 6), 4: (120, 56, 4), 5: (150, 28, 8), 6: (180, 56, 5)}
+# (staff, days, shift kinds) of each held-back roster; all bigger than the benchmark's Instance1-12.
+# 7 and 8 are long plans (12 and 26 weeks), where finding any roster at all is the hard part.
+SIZES = {1: (60, 28, 4), 2: (80, 42, 4), 3: (100, 28, 6), 4: (120, 56, 4), 5: (150, 28, 8), 6: (180, 56, 5),
+         7: (40, 84, 5), 8: (50, 182, 6)}  # fmt: skip
 LETTERS = "EDLNABCFGHIJ"
 
 
 def generate(number: int, seed: int = 0) -> Input:
-    """Held-back roster `number` (1-6): the same (number, seed) always gives the same problem."""
+    """Held-back roster `number` (1-8): the same (number, seed) always gives the same problem."""
     staff_count, days, kinds = SIZES[number]
     rng = random.Random(f"held-back-{number}-{seed}")
     shifts = [

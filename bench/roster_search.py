@@ -1,7 +1,7 @@
 """The roster search strategy measured in-process (no queue, no worker), on the benchmark or a held-back set.
 
     .venv/bin/python bench/roster_search.py --instances 8,11,12 --budget 20 --clock dtime
-    .venv/bin/python bench/roster_search.py --held-back 1-6 --budget 60            # generated rosters
+    .venv/bin/python bench/roster_search.py --held-back 1-8 --budget 60            # generated rosters
     .venv/bin/python bench/roster_search.py --instances 12 --set sub_dtime=1.0      # a variant
     .venv/bin/python bench/roster_search.py --strategy plain --instances 12        # one CP-SAT solve
 
@@ -82,7 +82,7 @@ def instances(args: argparse.Namespace) -> list[tuple[str, object]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--instances", default="", help="benchmark instances, e.g. 1-12 or 8,11,12")
-    parser.add_argument("--held-back", default="", help="generated rosters, e.g. 1-6 (bench/roster_generator.py)")
+    parser.add_argument("--held-back", default="", help="generated rosters, e.g. 1-8 (bench/roster_generator.py)")
     parser.add_argument("--budget", type=float, default=60, help="seconds of the clock per instance (default 60)")
     parser.add_argument("--clock", choices=["wall", "dtime", "cpu"], default="wall")
     parser.add_argument("--threads", type=int, default=2, help="CP-SAT workers of whole-model solves (default 2)")
