@@ -23,7 +23,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from app.problems.base import Check, Extract, ProblemType, SubSolve, apply_solver_params
+from app.problems.base import Check, Extract, ProblemType, SubSolve, apply_solver_params, default_search
 
 POLL_SECONDS = 0.1
 # A strategy that does not return this long after a stop request (e.g. stuck building a huge model in
@@ -237,16 +237,6 @@ class _Reporter(cp_model.CpSolverSolutionCallback):
 
     def on_solution_callback(self) -> None:
         self.search.report(self.extract(self.value), self.objective_value)
-
-
-def default_search(ctx: Search) -> str | None:
-    """Build the model, hint the checkpoint, one CP-SAT solve for the time left."""
-    problem, inp = ctx.problem, ctx.inp
-    model, variables = problem.build(inp)
-    if ctx.checkpoint:
-        problem.hint(model, variables, inp, ctx.checkpoint)
-    result = ctx.solve(model, lambda value: problem.extract(inp, variables, value), time_limit=ctx.remaining())
-    return result.status if result.status in ("OPTIMAL", "INFEASIBLE", "MODEL_INVALID") else None
 
 
 class Watcher:

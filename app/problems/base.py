@@ -100,6 +100,7 @@ class SearchContext(Protocol):
     block long in plain Python without looking at it.
     """
 
+    problem: ProblemType  # the type being solved
     inp: Any  # the validated Input
     threads: int  # CP-SAT search workers for this run
     seed: int
@@ -189,7 +190,7 @@ class ProblemType:
     # applies them with `apply_solver_params` before its own settings (time limit, workers), which win.
     solver_params: Mapping[str, Any] = field(default_factory=dict)
     # The type's own search strategy (construction, LNS, phases). None: build the model, hint the
-    # checkpoint, one CP-SAT solve for the time left (`default_search` in workers/runner.py). It returns
+    # checkpoint, one CP-SAT solve for the time left (`default_search` below). It returns
     # the status it can claim for the whole problem: "OPTIMAL" or "INFEASIBLE" if proved, else None.
     search: Search | None = None
     # True for a type whose checker is costly and whose CP-SAT objective is exact (cpsat_model: its
@@ -236,3 +237,14 @@ class ProblemType:
         if not isinstance(payload, str):
             raise InputError([{"path": "input", "message": f"format {fmt!r} expects the file's text as a string"}])
         return self.importers[fmt](payload)
+
+
+def default_search(ctx: SearchContext) -> str | None:
+    """Build the model, hint the checkpoint, one CP-SAT solve for the time left: the runner's strategy for
+    a type without its own, and the last step of strategies that only add a start (a construction)."""
+    problem, inp = ctx.problem, ctx.inp
+    model, variables = problem.build(inp)
+    if ctx.checkpoint:
+        problem.hint(model, variables, inp, ctx.checkpoint)
+    result = ctx.solve(model, lambda value: problem.extract(inp, variables, value), time_limit=ctx.remaining())
+    return result.status if result.status in ("OPTIMAL", "INFEASIBLE", "MODEL_INVALID") else None
