@@ -18,6 +18,10 @@ the hard constraints interlock over the whole season. So, as the competition's l
 
 Neighbourhood sizes adapt: a part solved to optimality quickly grows, one that times out shrinks.
 Nothing depends on an instance's name; only the input's size and the time left steer the search.
+
+A traveling tournament (travel minimised under run limits and separations only, see travel.rules) takes
+another path: a short whole-model solve, which proves a 4-team league at once, then simulated annealing
+on whole timetables (travel.py) for the time left.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from app.problems.round_robin.meetings import assign_venues, find_meetings, meet
 from app.problems.round_robin.model import Vars, build, extract, hint
 from app.problems.round_robin.pattern import assign_opponents, find_pattern, pattern_of
 from app.problems.round_robin.schema import Input
+from app.problems.round_robin.travel import anneal
+from app.problems.round_robin.travel import rules as travel_rules
 
 Game = tuple[int, int, int]
 log = logging.getLogger(__name__)
@@ -51,6 +57,8 @@ SMALL_LEAGUE = 8  # teams; up to this the whole model is small enough to try to 
 LNS_SHARE = 0.4  # of a small league's time, spent on fix-and-optimise before the whole-model solve
 FOCUS = 0.7  # share of neighbourhoods seeded from a charged constraint
 KINDS = ("slots", "teams", "venues")
+TTP_PROOF_SHARE, TTP_PROOF_DTIME = 0.1, 1.0  # a traveling tournament's first whole-model solve: time share, work cap
+HELPER_SECONDS = 10.0  # a traveling tournament anneals in ctx.threads processes if at least this much time is left
 
 
 def circle_schedule(n: int, phased: bool, rng: random.Random) -> list[Game]:
@@ -373,10 +381,30 @@ def prove(ctx: SearchContext, inp: Input, games: list[Game]) -> str | None:
     return "OPTIMAL" if result.status == "OPTIMAL" else None
 
 
+def traveling_tournament(ctx: SearchContext, inp: Input, rng: random.Random) -> str | None:
+    """A short whole-model solve (it proves the optimum of a 4-team league at once), then annealing (travel.py)."""
+    start = ctx.incumbent()
+    if start is None and inp.n <= SMALL_LEAGUE:
+        model, v = build(inp)
+        params = {"max_deterministic_time": TTP_PROOF_DTIME}
+        limit = ctx.remaining() * TTP_PROOF_SHARE
+        result = ctx.solve(model, lambda value: extract(inp, v, value), time_limit=limit, params=params)
+        if result.status in ("OPTIMAL", "INFEASIBLE"):
+            return result.status
+        start = ctx.incumbent()
+    games = [tuple(g) for g in start[0]["games"]] if start else circle_schedule(inp.n, False, rng)
+    helpers = ctx.threads - 1 if ctx.remaining() > HELPER_SECONDS else 0  # a process starts in about a second
+    anneal(ctx, inp, travel_rules(inp), games, rng, helpers=max(0, helpers))
+    return None
+
+
 def search(ctx: SearchContext) -> str | None:
-    """Feasibility first (relaxed HARD constraints), then improvement of the objective; see the module doc."""
+    """Feasibility first (relaxed HARD constraints), then improvement of the objective; see the module doc.
+    A traveling tournament (only run limits and separations, travel minimised) is annealed instead."""
     inp: Input = ctx.inp
     rng = random.Random(ctx.seed)
+    if travel_rules(inp) is not None:
+        return traveling_tournament(ctx, inp, rng)
     start = ctx.incumbent()
     if start is not None:
         games = [tuple(g) for g in start[0]["games"]]
