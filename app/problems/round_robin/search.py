@@ -40,6 +40,7 @@ from app.problems.round_robin.meetings import assign_venues, find_meetings, meet
 from app.problems.round_robin.model import Vars, build, extract, hint
 from app.problems.round_robin.pattern import assign_opponents, find_pattern, pattern_of
 from app.problems.round_robin.schema import Input
+from app.problems.round_robin.travel import Rules as TravelRules
 from app.problems.round_robin.travel import anneal
 from app.problems.round_robin.travel import rules as travel_rules
 
@@ -381,7 +382,7 @@ def prove(ctx: SearchContext, inp: Input, games: list[Game]) -> str | None:
     return "OPTIMAL" if result.status == "OPTIMAL" else None
 
 
-def traveling_tournament(ctx: SearchContext, inp: Input, rng: random.Random) -> str | None:
+def traveling_tournament(ctx: SearchContext, inp: Input, rule: TravelRules, rng: random.Random) -> str | None:
     """A short whole-model solve (it proves the optimum of a 4-team league at once), then annealing (travel.py)."""
     start = ctx.incumbent()
     if start is None and inp.n <= SMALL_LEAGUE:
@@ -393,8 +394,8 @@ def traveling_tournament(ctx: SearchContext, inp: Input, rng: random.Random) -> 
             return result.status
         start = ctx.incumbent()
     games = [tuple(g) for g in start[0]["games"]] if start else circle_schedule(inp.n, False, rng)
-    helpers = ctx.threads - 1 if ctx.remaining() > HELPER_SECONDS else 0  # a process starts in about a second
-    anneal(ctx, inp, travel_rules(inp), games, rng, helpers=max(0, helpers))
+    helpers = max(0, ctx.threads - 1) if ctx.remaining() > HELPER_SECONDS else 0  # a process starts in ~1 s
+    anneal(ctx, inp, rule, games, rng, helpers=helpers)
     return None
 
 
@@ -403,8 +404,9 @@ def search(ctx: SearchContext) -> str | None:
     A traveling tournament (only run limits and separations, travel minimised) is annealed instead."""
     inp: Input = ctx.inp
     rng = random.Random(ctx.seed)
-    if travel_rules(inp) is not None:
-        return traveling_tournament(ctx, inp, rng)
+    rule = travel_rules(inp)
+    if rule is not None:
+        return traveling_tournament(ctx, inp, rule, rng)
     start = ctx.incumbent()
     if start is not None:
         games = [tuple(g) for g in start[0]["games"]]

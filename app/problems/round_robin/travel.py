@@ -257,7 +257,9 @@ def anneal(
         return _anneal(ctx, inp, rule, games, rng, others)
 
 
-def _anneal(ctx: SearchContext, inp: Input, rule: Rules, games: list[Game], rng: random.Random, others) -> list[Game]:
+def _anneal(
+    ctx: SearchContext, inp: Input, rule: Rules, games: list[Game], rng: random.Random, others: Helpers | None
+) -> list[Game]:
     tour = Tour(inp, rule, to_rows(inp.n, games))
     best_rows = [row[:] for row in tour.rows] if tour.total_breaks == 0 else None
     best = tour.total_travel if best_rows else math.inf
@@ -282,9 +284,9 @@ def _anneal(ctx: SearchContext, inp: Input, rule: Rules, games: list[Game], rng:
                 if moves % STOP_EVERY == 0:
                     if ctx.stopped() or ctx.remaining() <= 0:
                         return _finish(ctx, best_rows, reported, best, games)
-                    for travel, rows in others.better_than(best):
-                        if Tour(inp, rule, rows).total_breaks == 0:
-                            best, best_rows = travel, rows
+                    found = others.best() if others else None
+                    if found and found[0] < best and Tour(inp, rule, found[1]).total_breaks == 0:
+                        best, best_rows = found
                     if best < reported and time.monotonic() - last_report > REPORT_EVERY:
                         ctx.report({"games": to_games(best_rows)})
                         last_report, reported = time.monotonic(), best
@@ -364,15 +366,16 @@ class Helpers:
             found = json.loads(line)
             self.found.put((found["travel"], to_rows(self.n, found["games"])))
 
-    def better_than(self, best: float) -> list[tuple[int, list[list[int]]]]:
-        out = []
+    def best(self) -> tuple[int, list[list[int]]] | None:
+        """The shortest-travel timetable the helpers sent since the last call: (travel, rows), or None."""
+        found = None
         while True:
             try:
                 travel, rows = self.found.get_nowait()
             except queue.Empty:
-                return sorted(out)[:1]
-            if travel < best:
-                out.append((travel, rows))
+                return found
+            if found is None or travel < found[0]:
+                found = (travel, rows)
 
     def __enter__(self) -> Helpers:
         return self
@@ -426,9 +429,4 @@ def helper_main() -> None:
     inp = Input.model_validate(job["input"])
     ctx = _HelperContext(job["seconds"], inp)
     games = [tuple(g) for g in job["games"]]
-    _anneal(ctx, inp, rules(inp), games, random.Random(job["seed"]), _NoHelpers())
-
-
-class _NoHelpers:
-    def better_than(self, best: float) -> list:
-        return []
+    _anneal(ctx, inp, rules(inp), games, random.Random(job["seed"]), None)
