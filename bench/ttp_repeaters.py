@@ -5,7 +5,7 @@
 The files in ../shared/benchmarks/sports_league all carry "no repeaters" (SE1, min 1), and the README
 there says so. Where the annealer stalls above the best known with the rule and meets it exactly
 without, the published value is likely that of the tournament without the rule. Each line runs one
-annealing chain (travel.anneal, no helper process) on the wall clock, so run it on a quiet machine.
+annealing chain (travel.anneal, chains=1) on the wall clock, so run it on a quiet machine.
 """
 
 from __future__ import annotations

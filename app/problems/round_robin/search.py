@@ -59,7 +59,6 @@ LNS_SHARE = 0.4  # of a small league's time, spent on fix-and-optimise before th
 FOCUS = 0.7  # share of neighbourhoods seeded from a charged constraint
 KINDS = ("slots", "teams", "venues")
 TTP_PROOF_SHARE, TTP_PROOF_DTIME = 0.1, 1.0  # a traveling tournament's first whole-model solve: time share, work cap
-HELPER_SECONDS = 10.0  # a traveling tournament anneals in ctx.threads processes if at least this much time is left
 
 
 def circle_schedule(n: int, phased: bool, rng: random.Random) -> list[Game]:
@@ -394,8 +393,7 @@ def traveling_tournament(ctx: SearchContext, inp: Input, rule: TravelRules, rng:
             return result.status
         start = ctx.incumbent()
     games = [tuple(g) for g in start[0]["games"]] if start else circle_schedule(inp.n, False, rng)
-    helpers = max(0, ctx.threads - 1) if ctx.remaining() > HELPER_SECONDS else 0  # a process starts in ~1 s
-    anneal(ctx, inp, rule, games, rng, helpers=helpers)
+    anneal(ctx, inp, rule, games, rng, chains=max(1, ctx.threads))
     return None
 
 
