@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
-from app import create_app, db
+from app import create_app, db, problems
 from app.launcher import start_bundled_redis
 from tests.accounts import add_user, signed_in
 from tests.support import start_worker, stop_process
@@ -23,6 +23,15 @@ os.environ.setdefault("PROBLEM_MODULES", "tests.problems")
 # Tests (and the servers and workers they start) run as on a developer's machine: the production
 # checks (a real SECRET_KEY) are tested explicitly in tests/security/test_configuration.py.
 os.environ.setdefault("SOLVEQUEUE_ENV", "development")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def prepared_problems() -> None:
+    """As a worker does when it starts: ready what each problem's search needs (compiled annealing walks),
+    so no test's time limit or stop deadline pays a first compilation."""
+    for problem in problems.all_types():
+        if problem.prepare is not None:
+            problem.prepare()
 
 
 @pytest.fixture(scope="session")

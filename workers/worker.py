@@ -33,7 +33,9 @@ from app import cluster, config, db, lifecycle, logs, metrics, problems
 from app.models import utcnow
 from workers import events, jobs, maintenance  # noqa: F401  (jobs: preloaded for the work horses)
 
-problems.all_types()  # preload every problem module
+for _problem in problems.all_types():  # preload every problem module, and ready what its search needs
+    if _problem.prepare is not None:
+        _problem.prepare()
 logs.configure()  # plain text, or JSON lines with LOG_FORMAT=json (RQ's own lines too)
 log = logging.getLogger(__name__)
 

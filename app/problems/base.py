@@ -193,6 +193,10 @@ class ProblemType:
     # checkpoint, one CP-SAT solve for the time left (`default_search` below). It returns
     # the status it can claim for the whole problem: "OPTIMAL" or "INFEASIBLE" if proved, else None.
     search: Search | None = None
+    # Readies what `search` needs before the first run, e.g. compiles its numba functions (seconds, once per
+    # machine, then loaded from a disk cache in milliseconds). A worker calls it once when it starts, so no
+    # run pays for it and a cancel never waits on a compiler.
+    prepare: Callable[[], None] | None = None
     # True for a type whose checker is costly and whose CP-SAT objective is exact (cpsat_model: its
     # checker is itself a CP-SAT solve). The runner then keeps CP-SAT's solutions on CP-SAT's objective
     # and checks the newest one once per progress interval and at the end, off the solver's threads;

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from app.problems import register
 from app.problems.base import Export, ProblemType, Rule
-from app.problems.round_robin import pages
+from app.problems.round_robin import pages, ttsa
 from app.problems.round_robin.check import check
 from app.problems.round_robin.demo import DEMOS
 from app.problems.round_robin.model import build, extract, hint
@@ -61,6 +61,7 @@ PROBLEM = register(
         rules=RULES,
         summary=summary,
         search=search,
+        prepare=ttsa.warm,  # the traveling-tournament annealer's compiled walk
         estimate=estimate,
         page_context=pages.page_context,
         exports=[

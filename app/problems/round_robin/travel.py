@@ -25,19 +25,18 @@ from __future__ import annotations
 import logging
 import math
 import random
-import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
 from app.problems.base import SearchContext
+from app.problems.chains import Best, Shared, run_chains
 from app.problems.round_robin import ttsa
 from app.problems.round_robin.schema import Input
 
 Game = tuple[int, int, int]
 log = logging.getLogger(__name__)
-REPORT_EVERY = 0.5  # seconds between two reports of a better timetable (the last one is always reported)
 PHASE_MOVES = 1000  # moves between two updates of temperature and penalty weight (per 4 teams)
 CYCLES = 2  # annealing cycles in the time given; each starts from the best timetable so far
 START_HEAT, COLD = 0.3, 0.02  # a cycle's first and last temperature, as shares of the mean distance
@@ -123,24 +122,15 @@ class Tour:
     def walk(self, moves: int, temperature: float, weight: float, best: Best) -> int:
         """`moves` annealing steps (ttsa.walk); `best` keeps the best feasible timetable seen. The number
         of steps that ended feasible."""
-        feasible, best.travel = ttsa.walk(
-            self.S, self.dist, self.rule, self.travel, self.breaks, moves, temperature, weight, best.S, best.travel
+        known = int(best.cost) if best.cost < NONE else NONE
+        feasible, travel = ttsa.walk(
+            self.S, self.dist, self.rule, self.travel, self.breaks, moves, temperature, weight, best.array, known
         )
+        best.cost = travel if travel < NONE else math.inf
         return feasible
 
 
-@dataclass
-class Best:
-    """The best feasible timetable found so far (travel NONE while there is none)."""
-
-    S: np.ndarray
-    travel: int
-
-    NONE = 1 << 62
-
-    @property
-    def found(self) -> bool:
-        return self.travel < Best.NONE
+NONE = 1 << 62  # the compiled walk's "no feasible timetable yet"
 
 
 def anneal(
@@ -149,55 +139,26 @@ def anneal(
     """Simulated annealing from `games` until ctx.remaining() runs out or a stop; returns the best feasible
     timetable found (or `games` if none), each better one reported to ctx on the way.
 
-    `chains`: walks at once, each in a thread of its own (the compiled walk releases the GIL, so each keeps
-    a core busy). They share the best timetable: each cycle of each chain starts from the best any found."""
-    start = Tour(inp, rule, to_rows(inp.n, games))  # already reported, if feasible
-    shared = Shared(Best(start.S, Best.NONE), reported=start.total_travel if start.total_breaks == 0 else math.inf)
-    others = [
-        threading.Thread(target=_anneal, args=(ctx, inp, rule, games, rng.randrange(2**31), shared, False), daemon=True)
-        for _ in range(chains - 1)
-    ]
-    for thread in others:
-        thread.start()
-    try:
-        _anneal(ctx, inp, rule, games, rng.randrange(2**31), shared, True)
-    finally:
-        shared.done.set()
-        for thread in others:
-            thread.join()
-    return _finish(ctx, shared, games)
+    `chains`: walks at once, each in a thread of its own (app/problems/chains.py). They share the best
+    timetable: each cycle of each chain starts from the best any found."""
+    start = Tour(inp, rule, to_rows(inp.n, games))
+    feasible = start.total_breaks == 0  # then the runner has it already
+    shared = Shared(
+        Best(start.S.copy(), start.total_travel if feasible else math.inf),
+        reported=start.total_travel if feasible else math.inf,
+        solution=lambda S: {"games": to_games(S.tolist())},
+    )
+    run_chains(ctx, shared, partial(_chain, ctx, inp, rule, games), chains, rng)
+    if shared.best.cost == math.inf:
+        return games
+    return [tuple(g) for g in to_games(shared.best.array.tolist())]
 
 
-@dataclass
-class Shared:
-    """The best timetable of all chains, and what the reporting chain last sent to ctx."""
-
-    best: Best
-    reported: float = math.inf
-    last_report: float = 0.0
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    done: threading.Event = field(default_factory=threading.Event)  # the reporting chain has returned
-
-    def offer(self, best: Best) -> None:
-        with self.lock:
-            if best.travel < self.best.travel:
-                self.best.travel, self.best.S[:, :] = best.travel, best.S
-
-    def take(self, best: Best) -> None:
-        """Copy the shared best into a chain's `best` if it is better."""
-        with self.lock:
-            if self.best.travel < best.travel:
-                best.travel, best.S[:, :] = self.best.travel, self.best.S
-
-
-def _anneal(
-    ctx: SearchContext, inp: Input, rule: Rules, games: list[Game], seed: int, shared: Shared, reports: bool
-) -> None:
-    """One chain: cycles of cooling from `games`, then from the best timetable so far; the reporting chain
-    sends every better one to ctx (at most every REPORT_EVERY seconds)."""
+def _chain(ctx: SearchContext, inp: Input, rule: Rules, games: list[Game], shared: Shared, seed: int, reports: bool):
+    """One chain: cycles of cooling from `games`, then from the best timetable so far."""
     ttsa.seed(seed)  # numba's random stream is per thread
     tour = Tour(inp, rule, to_rows(inp.n, games))
-    best = Best(tour.S.copy(), tour.total_travel if tour.total_breaks == 0 else Best.NONE)
+    best = Best(tour.S.copy())
     phase_moves = PHASE_MOVES * max(1, inp.n // 4)
     weight = max(1.0, tour.total_travel / (inp.n * inp.num_slots))  # about one leg of a trip
     hot = initial_temperature(inp)
@@ -208,39 +169,19 @@ def _anneal(
         length = left / cycle
         temperature = hot
         shared.take(best)
-        if best.found:
-            tour = Tour(inp, rule, best.S)
+        if best.cost < math.inf:
+            tour = Tour(inp, rule, best.array)
         while left - ctx.remaining() < length or cycle == 1:
             feasible = tour.walk(phase_moves, temperature, weight, best)
             shared.offer(best)
-            if ctx.stopped() or ctx.remaining() <= 0 or shared.done.is_set():
+            if shared.over(ctx):
                 return
             if reports:
-                _report(ctx, shared)
+                shared.report(ctx)
             # strategic oscillation: weigh breaks more while the walk stays infeasible, less while it is feasible
             weight = weight / WEIGHT_DOWN if feasible > FEASIBLE_SHARE * phase_moves else weight * WEIGHT_UP
             done = min(1.0, (left - ctx.remaining()) / length) if length else 1.0
             temperature = hot * (COLD / START_HEAT) ** done
-        log.debug("anneal: w=%.1f now %d+%d breaks, best %s", weight, tour.total_travel, tour.total_breaks, best.travel)
-
-
-def _report(ctx: SearchContext, shared: Shared, last: bool = False) -> None:
-    """Send the shared best to ctx if it is better than the last one sent, and the last one came long enough ago."""
-    with shared.lock:
-        if shared.best.travel >= shared.reported:
-            return
-        if not last and time.monotonic() - shared.last_report < REPORT_EVERY:
-            return
-        travel, rows = shared.best.travel, shared.best.S.tolist()
-    ctx.report({"games": to_games(rows)})
-    shared.reported, shared.last_report = travel, time.monotonic()
-
-
-def _finish(ctx: SearchContext, shared: Shared, games: list[Game]) -> list[Game]:
-    if not shared.best.found:
-        return games
-    _report(ctx, shared, last=True)
-    return [tuple(g) for g in to_games(shared.best.S.tolist())]
 
 
 def initial_temperature(inp: Input) -> float:

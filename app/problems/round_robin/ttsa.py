@@ -250,3 +250,15 @@ def walk(S, dist, rule, travel, breaks, moves: int, temperature: float, weight: 
         if total_breaks == 0:
             feasible += 1
     return feasible, best
+
+
+def warm() -> None:
+    """Compile (or load from the disk cache) every function above, on a 4-team timetable."""
+    S = np.array([[2, 3, -4, -2, -3, 4], [-1, 4, 3, 1, -4, -3], [4, -1, -2, -4, 1, 2], [-3, -2, 1, 3, 2, -1]])
+    dist = np.ones((4, 4), np.int64) - np.eye(4, dtype=np.int64)
+    rule = np.array([3, 3, 1], np.int64)
+    travel, breaks = np.zeros(4, np.int64), np.zeros(4, np.int64)
+    seed(0)
+    recount(S, dist, rule, travel, breaks)
+    step(S, dist, rule, travel, breaks, *random_move(4, 6))
+    walk(S, dist, rule, travel, breaks, 10, 1.0, 1.0, S.copy(), 1 << 62)

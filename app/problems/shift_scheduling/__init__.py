@@ -11,7 +11,7 @@ from functools import partial
 
 from app.problems import register
 from app.problems.base import Export, ProblemType, Rule
-from app.problems.shift_scheduling import construct, rosters
+from app.problems.shift_scheduling import construct, moves, rosters
 from app.problems.shift_scheduling.check import check
 from app.problems.shift_scheduling.demo import SIZES, demo
 from app.problems.shift_scheduling.estimate import estimate
@@ -60,11 +60,12 @@ PROBLEM = register(
         # default portfolio only runs it from 6 workers up.
         solver_params={"extra_subsolvers": ["max_lp"]},
         estimate=estimate,
-        # A first roster built person group by person group within seconds, then one whole-model solve
-        # (construct.py). search.py and decompose.py (large-neighbourhood searches of the roster's own)
-        # are not the default: measured at equal CPU they trail the whole-model solve on held-back
-        # rosters (README, "How a roster is searched"). Use one with dataclasses.replace(PROBLEM, search=...).
+        # A first roster built person group by person group within seconds, a whole-model solve, then
+        # simulated annealing from its best roster (construct.py, anneal.py). search.py and decompose.py
+        # (large-neighbourhood searches of the roster's own) are not the default: measured at equal CPU they
+        # trail it (README, "How a roster is searched"). Use one with dataclasses.replace(PROBLEM, search=...).
         search=construct.search,
+        prepare=moves.warm,
         page_context=page_context,
         exports=[Export("roster.csv", "Roster (CSV)", "text/csv", rosters.csv_export)],
     )

@@ -1,4 +1,5 @@
-"""A first roster within seconds, a few people at a time, then the same whole-model solve as without it.
+"""The roster's default strategy: a first roster within seconds, a few people at a time, then the
+whole-model CP-SAT solve, then annealing from its best roster.
 
 On a long plan CP-SAT needs many seconds before the whole model gives any roster: 19 s of CPU with 2
 workers for 50 people over 182 days (one worker found none in 60 s). Planners want something to look at
@@ -13,12 +14,12 @@ milliseconds on a 4-week plan and a few tenths of a second on a 26-week one, and
 linearly with the roster.
 
 The strategy (`search`): build the roster this way and offer it to the runner (which checks it and
-keeps it as the first incumbent), then one whole-model CP-SAT solve for the time left, as before. That
-solve is not hinted with the construction: hinted, it ended better on some rosters and worse on others,
-within the noise of one seed (bench/roster_search.py --strategy construct), so the solve stays exactly the
-one that measured best, and the construction only means a roster to look at (and to keep, should the
-whole model find nothing better in time). A resumed run skips the construction and hints its checkpoint.
-Only the input's size and the time left steer it.
+keeps it as the first incumbent); then one whole-model CP-SAT solve for WHOLE_SHARE of the time left,
+which proves the small rosters optimal and improves the others fast at first; then simulated annealing
+(anneal.py) from the best roster so far, for the rest of the time. The whole-model solve is not hinted
+with the construction: hinted, it ended better on some rosters and worse on others, within the noise of
+one seed, so the construction only means a roster to look at. A resumed run skips the construction and
+hints its checkpoint. Only the input's size and the time left steer it.
 """
 
 from __future__ import annotations
@@ -26,14 +27,15 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from app.problems.base import default_search
+from app.problems.shift_scheduling.anneal import anneal
 from app.problems.shift_scheduling.decompose import Roster, sub_input
-from app.problems.shift_scheduling.model import build, extract
+from app.problems.shift_scheduling.model import build, extract, hint
 from app.problems.shift_scheduling.schema import Input
 
 CELLS = 120  # person-days rostered by one construction step
 STEP_SECONDS = 2.0  # wall-clock cap of one step (its first roster takes 0.01-0.15 s)
 SHARE = 0.25  # the construction stops, unfinished, after this share of the time limit
+WHOLE_SHARE = 0.4  # of the time left after the construction: the whole-model solve; annealing gets the rest
 
 
 def group_size(inp: Input) -> int:
@@ -69,10 +71,23 @@ def construct(ctx: Any) -> Roster | None:
 
 
 def search(ctx: Any) -> str | None:
-    """The strategy the runner drives (see SearchContext in app/problems/base.py)."""
+    """The strategy the runner drives (see SearchContext in app/problems/base.py): the construction, the
+    whole-model solve for WHOLE_SHARE of the time, then annealing (anneal.py) from its best roster."""
     inp: Input = ctx.inp
     if ctx.checkpoint is None and len(inp.staff) > group_size(inp):  # one group: that is the whole model
         roster = construct(ctx)
         if roster is not None:
             ctx.report({"roster": roster})
-    return default_search(ctx)  # the whole model, unhinted (a resumed run: hinted with its checkpoint)
+    model, v = build(inp)
+    if ctx.checkpoint:
+        hint(model, v, inp, ctx.checkpoint)
+    limit = ctx.remaining() * WHOLE_SHARE
+    result = ctx.solve(model, partial(extract, inp, v), time_limit=limit)
+    if result.status not in ("OPTIMAL", "INFEASIBLE", "MODEL_INVALID") and ctx.incumbent() is None:
+        result = ctx.solve(model, partial(extract, inp, v), time_limit=ctx.remaining())  # nothing to anneal from
+    if result.status in ("OPTIMAL", "INFEASIBLE", "MODEL_INVALID"):
+        return result.status
+    best = ctx.incumbent()
+    if best is not None and not ctx.stopped():
+        anneal(ctx, best[0], chains=max(1, ctx.threads), seed=ctx.seed)
+    return None

@@ -1,0 +1,77 @@
+"""The roster annealer (app/problems/shift_scheduling/anneal.py, moves.py): it counts a roster's cost and
+its hard breaks as the checker does, only ever offers rosters the checker accepts, each better than the
+last, and gives way to a stop within a second."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+
+from ortools.sat.python import cp_model
+
+from app.problems.shift_scheduling import PROBLEM, anneal, import_text
+from tests.unit.conftest import SHIFT_BENCHMARKS
+from workers import runner
+
+
+def benchmark(n: int):
+    return import_text((SHIFT_BENCHMARKS / f"Instance{n}.txt").read_text())
+
+
+def first_roster(inp, seconds: float = 2.0) -> dict:
+    model, v = PROBLEM.build(inp)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.num_workers = 2
+    assert solver.solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    return PROBLEM.extract(inp, v, solver.value)
+
+
+def test_a_roster_is_counted_as_the_checker_counts_it_broken_or_not():
+    inp = benchmark(8)
+    tables = anneal.tables(inp)
+    start = anneal.to_array(inp, first_roster(inp))
+    rng = random.Random(2)
+    kinds = len(inp.shifts)
+    broken = 0
+    for _ in range(300):
+        changed = start.copy()
+        for _ in range(rng.randint(0, 6)):
+            changed[rng.randrange(changed.shape[0]), rng.randrange(changed.shape[1])] = rng.randrange(kinds + 1)
+        roster = anneal.Roster(tables, changed)
+        check = PROBLEM.check(inp, anneal.to_solution(inp, changed))
+        assert (roster.breaks == 0) == check.ok, check.violations[:3]
+        assert roster.cost == sum(p.cost for p in check.penalties)
+        broken += not check.ok
+    assert 50 < broken < 290  # both kinds were tried
+
+
+def test_annealing_offers_only_checked_rosters_each_better_and_stops_within_a_second():
+    inp = benchmark(8)
+    start = first_roster(inp, 1.0)
+    ctx = runner.Search(PROBLEM, inp, threads=2, seed=0, deadline=time.monotonic() + 60, elapsed=lambda: 0.0)
+    assert ctx.report(start)
+    offered: list[float] = []
+    checked = ctx.report
+
+    def report(solution, solver_objective=None):
+        check = PROBLEM.check(inp, solution)
+        assert check.ok, check.violations[:3]
+        offered.append(check.objective)
+        return checked(solution, solver_objective)
+
+    ctx.report = report
+    before = threading.active_count()
+    thread = threading.Thread(target=anneal.anneal, args=(ctx, start), kwargs={"chains": 2})
+    thread.start()
+    time.sleep(4)
+    assert threading.active_count() == before + 2  # two chains
+    asked = time.monotonic()
+    ctx.stop_event.set()
+    thread.join(5)
+    assert not thread.is_alive() and time.monotonic() - asked < 1.0
+    assert threading.active_count() == before
+    assert offered, "4 s of annealing found nothing better than a 1-s CP-SAT roster"
+    assert offered == sorted(offered, reverse=True) and len(set(offered)) == len(offered)
+    assert ctx.incumbent()[1] == offered[-1] < PROBLEM.check(inp, start).objective
