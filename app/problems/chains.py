@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -88,3 +88,49 @@ def run_chains(ctx: Any, shared: Shared, chain: Chain, chains: int, rng: random.
         for thread in others:
             thread.join()
     shared.report(ctx, last=True)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How one chain cools. Cycles share the time left: each cools geometrically from `hot` to `cold` as
+    its time passes and starts from the best solution any chain has found. The weight of hard-rule breaks
+    oscillates (TTSA's strategic oscillation): up while a phase spends most of its moves breaking a rule,
+    down while it does not, so the walk can cross a rule to reach a better solution."""
+
+    hot: float
+    cold: float
+    cycles: int
+    phase_moves: int  # moves between two updates of the temperature and the weight
+    weight_step: float = 1.1
+    feasible_share: float = 0.5  # the share of a phase's moves the walk should spend breaking no rule
+
+
+class Walk(Protocol):
+    def walk(self, moves: int, temperature: float, weight: float, best: Best) -> int:
+        """`moves` steps; `best` keeps the best solution seen that breaks no rule. Steps that broke none."""
+        ...
+
+
+def cool(ctx: Any, shared: Shared, seed_walk: Callable[[Best], Walk], schedule: Schedule, weight: float,
+         reports: bool) -> None:  # fmt: skip
+    """Run one chain until shared.over(ctx): `seed_walk(best)` gives the walk a cycle starts from."""
+    best = Best(shared.best.array.copy())
+    for cycle in range(schedule.cycles, 0, -1):
+        left = max(0.0, ctx.remaining())
+        length = left / cycle
+        temperature = schedule.hot
+        shared.take(best)
+        walk = seed_walk(best)
+        while left - ctx.remaining() < length or cycle == 1:
+            feasible = walk.walk(schedule.phase_moves, temperature, weight, best)
+            shared.offer(best)
+            if shared.over(ctx):
+                return
+            if reports:
+                shared.report(ctx)
+            if feasible > schedule.feasible_share * schedule.phase_moves:
+                weight /= schedule.weight_step
+            else:
+                weight *= schedule.weight_step
+            done = min(1.0, (left - ctx.remaining()) / length) if length else 1.0
+            temperature = schedule.hot * (schedule.cold / schedule.hot) ** done

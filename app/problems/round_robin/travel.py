@@ -31,7 +31,7 @@ from functools import partial
 import numpy as np
 
 from app.problems.base import SearchContext
-from app.problems.chains import Best, Shared, run_chains
+from app.problems.chains import Best, Schedule, Shared, cool, run_chains
 from app.problems.round_robin import ttsa
 from app.problems.round_robin.schema import Input
 
@@ -40,8 +40,6 @@ log = logging.getLogger(__name__)
 PHASE_MOVES = 1000  # moves between two updates of temperature and penalty weight (per 4 teams)
 CYCLES = 2  # annealing cycles in the time given; each starts from the best timetable so far
 START_HEAT, COLD = 0.3, 0.02  # a cycle's first and last temperature, as shares of the mean distance
-WEIGHT_UP, WEIGHT_DOWN = 1.1, 1.1  # penalty weight per phase: up while mostly infeasible, else down
-FEASIBLE_SHARE = 0.5  # the share of a phase's moves the walk should spend feasible
 
 
 @dataclass(frozen=True)
@@ -157,31 +155,12 @@ def anneal(
 def _chain(ctx: SearchContext, inp: Input, rule: Rules, games: list[Game], shared: Shared, seed: int, reports: bool):
     """One chain: cycles of cooling from `games`, then from the best timetable so far."""
     ttsa.seed(seed)  # numba's random stream is per thread
-    tour = Tour(inp, rule, to_rows(inp.n, games))
-    best = Best(tour.S.copy())
-    phase_moves = PHASE_MOVES * max(1, inp.n // 4)
-    weight = max(1.0, tour.total_travel / (inp.n * inp.num_slots))  # about one leg of a trip
+    start = to_rows(inp.n, games)
     hot = initial_temperature(inp)
-    # Cycles share the time left: each cools from hot to cold as its time passes (geometrically), and the
-    # next one starts again from the best timetable so far.
-    for cycle in range(CYCLES, 0, -1):
-        left = max(0.0, ctx.remaining())
-        length = left / cycle
-        temperature = hot
-        shared.take(best)
-        if best.cost < math.inf:
-            tour = Tour(inp, rule, best.array)
-        while left - ctx.remaining() < length or cycle == 1:
-            feasible = tour.walk(phase_moves, temperature, weight, best)
-            shared.offer(best)
-            if shared.over(ctx):
-                return
-            if reports:
-                shared.report(ctx)
-            # strategic oscillation: weigh breaks more while the walk stays infeasible, less while it is feasible
-            weight = weight / WEIGHT_DOWN if feasible > FEASIBLE_SHARE * phase_moves else weight * WEIGHT_UP
-            done = min(1.0, (left - ctx.remaining()) / length) if length else 1.0
-            temperature = hot * (COLD / START_HEAT) ** done
+    schedule = Schedule(hot, hot * COLD / START_HEAT, CYCLES, PHASE_MOVES * max(1, inp.n // 4))
+    weight = max(1.0, Tour(inp, rule, start).total_travel / (inp.n * inp.num_slots))  # about one leg of a trip
+    cool(ctx, shared, lambda best: Tour(inp, rule, best.array if best.cost < math.inf else start), schedule, weight,
+         reports)  # fmt: skip
 
 
 def initial_temperature(inp: Input) -> float:

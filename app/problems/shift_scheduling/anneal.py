@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from app.problems.chains import Best, Shared, run_chains
+from app.problems.chains import Best, Schedule, Shared, cool, run_chains
 from app.problems.shift_scheduling import moves
 from app.problems.shift_scheduling.schema import Input
 
@@ -32,8 +32,6 @@ log = logging.getLogger(__name__)
 PHASE_MOVES = 20_000  # moves between two updates of temperature and hard-break weight
 CYCLES = 2  # annealing cycles in the time given; each starts from the best roster so far
 HOT, COLD = 4.0, 0.3  # a cycle's first and last temperature, in penalty units
-WEIGHT_UP, WEIGHT_DOWN = 1.1, 1.1  # hard-break weight per phase: up while mostly breaking a rule, else down
-FEASIBLE_SHARE = 0.5  # the share of a phase's moves the walk should spend within every rule
 
 
 def tables(inp: Input) -> moves.Tables:
@@ -147,24 +145,8 @@ def anneal(ctx: Any, start: dict, chains: int = 1, seed: int = 0) -> None:
 def _chain(ctx: Any, t: moves.Tables, shared: Shared, seed: int, reports: bool) -> None:
     """One chain: cycles of cooling, each from the best roster so far."""
     moves.seed(seed)  # numba's random stream is per thread
-    best = Best(shared.best.array.copy(), shared.best.cost)
     weight = float(t.cover[:, :, 1].max(initial=1)) or 1.0  # about one missing person
-    for cycle in range(CYCLES, 0, -1):
-        left = max(0.0, ctx.remaining())
-        length = left / cycle
-        temperature = HOT
-        shared.take(best)
-        roster = Roster(t, best.array)
-        while left - ctx.remaining() < length or cycle == 1:
-            feasible = roster.walk(PHASE_MOVES, temperature, weight, best)
-            shared.offer(best)
-            if shared.over(ctx):
-                return
-            if reports:
-                shared.report(ctx)
-            weight = weight / WEIGHT_DOWN if feasible > FEASIBLE_SHARE * PHASE_MOVES else weight * WEIGHT_UP
-            done = min(1.0, (left - ctx.remaining()) / length) if length else 1.0
-            temperature = HOT * (COLD / HOT) ** done
+    cool(ctx, shared, lambda best: Roster(t, best.array), Schedule(HOT, COLD, CYCLES, PHASE_MOVES), weight, reports)
 
 
 __all__ = ["anneal", "tables"]
