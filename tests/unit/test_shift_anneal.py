@@ -75,3 +75,19 @@ def test_annealing_offers_only_checked_rosters_each_better_and_stops_within_a_se
     assert offered, "4 s of annealing found nothing better than a 1-s CP-SAT roster"
     assert offered == sorted(offered, reverse=True) and len(set(offered)) == len(offered)
     assert ctx.incumbent()[1] == offered[-1] < PROBLEM.check(inp, start).objective
+
+
+def test_the_walk_keeps_its_running_counts_equal_to_a_recount():
+    inp = benchmark(8)
+    tables = anneal.tables(inp)
+    roster = anneal.Roster(tables, anneal.to_array(inp, first_roster(inp, 1.0)))
+    best = anneal.Best(roster.A.copy(), roster.cost)
+    anneal.moves.seed(4)
+    for temperature, weight in ((20.0, 1.0), (2.0, 50.0), (0.5, 100.0)):  # hot and breaking rules, then cold
+        roster.walk(200_000, temperature, weight, best)
+        again = anneal.Roster(tables, roster.A)
+        assert (again.soft == roster.soft).all() and (again.hard == roster.hard).all()
+        assert (again.on_shift == roster.on_shift).all() and again.cover_total == roster.cover_total
+    kept = anneal.Roster(tables, best.array)
+    checked = PROBLEM.check(inp, anneal.to_solution(inp, best.array))
+    assert kept.breaks == 0 and kept.cost == best.cost == checked.objective

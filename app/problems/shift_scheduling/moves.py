@@ -24,6 +24,9 @@ from numba import njit
 
 JIT = {"cache": True, "nogil": True}
 NONE = 1 << 40  # "no limit"
+# The mix of moves: a draw r in [0, 1) below CHANGE changes one cell, below BLOCK sets 2-4 days, below
+# SWAP_ONE swaps one day between two people, else 2-7 days.
+CHANGE, BLOCK, SWAP_ONE = 0.4, 0.5, 0.75
 
 
 class Tables(NamedTuple):
@@ -141,6 +144,7 @@ def walk(
     people, days = A.shape
     kinds = length.shape[0]
     counts = np.empty(kinds, np.int64)
+    saved = np.empty(8, np.int64)
     total_soft, total_hard = soft.sum(), hard.sum()
     current = total_soft + cover_total + weight * total_hard
     feasible = 0
@@ -148,7 +152,7 @@ def walk(
         p = np.random.randint(people)
         d = np.random.randint(days)
         r = np.random.random()
-        if r < 0.5:  # change one cell
+        if r < CHANGE:  # change one cell
             if n_values[p] < 2:
                 continue
             old = A[p, d]
@@ -177,12 +181,50 @@ def walk(
                 current = new
             else:
                 A[p, d] = old
+        elif r < BLOCK:  # one person takes one value (a shift, or off) on 2-4 days running
+            if n_values[p] < 2:
+                continue
+            v = values[p, np.random.randint(n_values[p])]
+            end = min(days, d + 2 + np.random.randint(3))
+            delta_cover = 0.0
+            for x in range(d, end):
+                old = A[p, x]
+                saved[x - d] = old
+                if old == v:
+                    continue
+                if old < kinds:
+                    n = on_shift[x, old]
+                    delta_cover += cover_cost(cover, x, old, n - 1) - cover_cost(cover, x, old, n)
+                    on_shift[x, old] -= 1
+                if v < kinds:
+                    n = on_shift[x, v]
+                    delta_cover += cover_cost(cover, x, v, n + 1) - cover_cost(cover, x, v, n)
+                    on_shift[x, v] += 1
+                A[p, x] = v
+            s1, h1 = person_cost(A, p, cell, limit, length, minutes, stretch, day_off, forbidden, weekend, unit, counts)
+            new = current + delta_cover + (s1 - soft[p]) + weight * (h1 - hard[p])
+            if new <= current or np.random.random() < math.exp((current - new) / temperature):
+                cover_total += delta_cover
+                total_soft += s1 - soft[p]
+                total_hard += h1 - hard[p]
+                soft[p], hard[p] = s1, h1
+                current = new
+            else:
+                for x in range(d, end):
+                    old = saved[x - d]
+                    if old == A[p, x]:
+                        continue
+                    if v < kinds:
+                        on_shift[x, v] -= 1
+                    if old < kinds:
+                        on_shift[x, old] += 1
+                    A[p, x] = old
         else:  # swap two people's days over a window
             q = np.random.randint(people - 1) if people > 1 else 0
             if people < 2:
                 continue
             q += q >= p
-            span = 1 if r < 0.75 else 2 + np.random.randint(6)
+            span = 1 if r < SWAP_ONE else 2 + np.random.randint(6)
             end = min(days, d + span)
             same = True
             for x in range(d, end):
