@@ -24,6 +24,7 @@ hints its checkpoint. Only the input's size and the time left steer it.
 
 from __future__ import annotations
 
+import time
 from functools import partial
 from typing import Any
 
@@ -36,6 +37,7 @@ CELLS = 120  # person-days rostered by one construction step
 STEP_SECONDS = 2.0  # wall-clock cap of one step (its first roster takes 0.01-0.15 s)
 SHARE = 0.25  # the construction stops, unfinished, after this share of the time limit
 WHOLE_SHARE = 0.4  # of the time left after the construction: the whole-model solve; annealing gets the rest
+POLISH_SHARE = 0.3  # of the time left after it: a last whole-model solve, from the annealed roster
 
 
 def group_size(inp: Input) -> int:
@@ -88,6 +90,32 @@ def search(ctx: Any) -> str | None:
     if result.status in ("OPTIMAL", "INFEASIBLE", "MODEL_INVALID"):
         return result.status
     best = ctx.incumbent()
-    if best is not None and not ctx.stopped():
-        anneal(ctx, best[0], chains=max(1, ctx.threads), seed=ctx.seed)
+    if best is None or ctx.stopped():
+        return None
+    anneal(Until(ctx, ctx.remaining() * (1 - POLISH_SHARE)), best[0], chains=max(1, ctx.threads), seed=ctx.seed)
+    best = ctx.incumbent()
+    if POLISH_SHARE > 0 and not ctx.stopped() and ctx.remaining() > 0:
+        # CP-SAT again, from the annealed roster: its own neighbourhoods (with the LP) find what the walk's
+        # small moves miss, and it may still prove the roster optimal.
+        model.clear_hints()
+        hint(model, v, inp, best[0])
+        result = ctx.solve(model, partial(extract, inp, v), time_limit=ctx.remaining())
+        if result.status == "OPTIMAL":
+            return result.status
     return None
+
+
+class Until:
+    """A search context whose time ends `seconds` from now (or sooner, with the run's)."""
+
+    def __init__(self, ctx: Any, seconds: float):
+        self.ctx, self.inp, self.end = ctx, ctx.inp, time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return min(self.ctx.remaining(), self.end - time.monotonic())
+
+    def stopped(self) -> bool:
+        return self.ctx.stopped()
+
+    def report(self, solution: dict) -> bool:
+        return self.ctx.report(solution)
