@@ -2,9 +2,10 @@
 
 CP-SAT finds a first roster within seconds and proves the small ones optimal, but on rosters of 20-40
 people it stalls 5-60 % above the best known within a minute: at 2 workers its own large-neighbourhood
-search is weak, and its LP bound comes late. A local search that tries about a million small changes
-a second (moves.py, compiled with numba) keeps improving from there: one person's shift on one day,
-and two people's days swapped over a window of 1-7 days, which keeps cover as it is.
+search is weak, and its LP bound comes late. A local search that tries about 3 million small
+changes a second (moves.py, compiled with numba) keeps improving from there: one person's shift on one
+day, one person's shift or day off over 2-4 days running, and two people's days swapped over a window
+of 1-7 days, which keeps cover as it is.
 
 Hard rules are a penalty whose weight oscillates (as in TTSA): it rises while the walk spends most of
 a phase breaking a rule and falls while it does not, so the walk can cross a rule to reach a better
