@@ -24,7 +24,7 @@ from numba import njit
 
 JIT = {"cache": True, "nogil": True}
 NONE = 1 << 40  # "no limit"
-# The mix of moves: a draw r in [0, 1) below CHANGE changes one cell, below BLOCK sets 2-4 days, below
+# The mix of moves: a draw r in [0, 1) below CHANGE sets one cell, below BLOCK sets 2-4 days, below
 # SWAP_ONE swaps one day between two people, else 2-7 days.
 CHANGE, BLOCK, SWAP_ONE = 0.4, 0.5, 0.75
 
@@ -138,9 +138,10 @@ def walk(
     soft, hard, on_shift, cover_total, moves, temperature, weight, best_A, best,
 ):  # fmt: skip
     """`moves` Metropolis steps at one temperature and hard-break weight, from A (changed in place with
-    soft, hard, on_shift). Moves: give one person another value on one day; swap two people's days over a
-    window of 1-7 days (cover unchanged). A better roster with no hard break than `best` is copied into
-    best_A. Returns (steps that ended with no hard break, the best cost, the cover penalty now)."""
+    soft, hard, on_shift). Moves: give one person one value (a shift, or off) on one day or on 2-4 days
+    running; swap two people's days over a window of 1-7 days (cover unchanged). A better roster with no
+    hard break than `best` is copied into best_A. Returns (steps that ended with no hard break, the best
+    cost, the cover penalty now)."""
     people, days = A.shape
     kinds = length.shape[0]
     counts = np.empty(kinds, np.int64)
@@ -152,40 +153,11 @@ def walk(
         p = np.random.randint(people)
         d = np.random.randint(days)
         r = np.random.random()
-        if r < CHANGE:  # change one cell
-            if n_values[p] < 2:
-                continue
-            old = A[p, d]
-            v = values[p, np.random.randint(n_values[p])]
-            if v == old:
-                continue
-            delta_cover = 0.0
-            if old < kinds:
-                n = on_shift[d, old]
-                delta_cover += cover_cost(cover, d, old, n - 1) - cover_cost(cover, d, old, n)
-            if v < kinds:
-                n = on_shift[d, v]
-                delta_cover += cover_cost(cover, d, v, n + 1) - cover_cost(cover, d, v, n)
-            A[p, d] = v
-            s1, h1 = person_cost(A, p, cell, limit, length, minutes, stretch, day_off, forbidden, weekend, unit, counts)
-            new = current + delta_cover + (s1 - soft[p]) + weight * (h1 - hard[p])
-            if new <= current or np.random.random() < math.exp((current - new) / temperature):
-                if old < kinds:
-                    on_shift[d, old] -= 1
-                if v < kinds:
-                    on_shift[d, v] += 1
-                cover_total += delta_cover
-                total_soft += s1 - soft[p]
-                total_hard += h1 - hard[p]
-                soft[p], hard[p] = s1, h1
-                current = new
-            else:
-                A[p, d] = old
-        elif r < BLOCK:  # one person takes one value (a shift, or off) on 2-4 days running
+        if r < BLOCK:  # one person takes one value (a shift, or off) on one day, or on 2-4 days running
             if n_values[p] < 2:
                 continue
             v = values[p, np.random.randint(n_values[p])]
-            end = min(days, d + 2 + np.random.randint(3))
+            end = min(days, d + (1 if r < CHANGE else 2 + np.random.randint(3)))
             delta_cover = 0.0
             for x in range(d, end):
                 old = A[p, x]
