@@ -22,7 +22,6 @@ A timetable is a row per team: S[t][s] = o + 1 if t hosts o in slot s, -(o + 1) 
 
 from __future__ import annotations
 
-import logging
 import math
 import random
 from dataclasses import dataclass
@@ -36,7 +35,6 @@ from app.problems.round_robin import ttsa
 from app.problems.round_robin.schema import Input
 
 Game = tuple[int, int, int]
-log = logging.getLogger(__name__)
 PHASE_MOVES = 1000  # moves between two updates of temperature and penalty weight (per 4 teams)
 CYCLES = 2  # annealing cycles in the time given; each starts from the best timetable so far
 START_HEAT, COLD = 0.3, 0.02  # a cycle's first and last temperature, as shares of the mean distance
@@ -156,14 +154,14 @@ def _chain(ctx: SearchContext, inp: Input, rule: Rules, games: list[Game], share
     """One chain: cycles of cooling from `games`, then from the best timetable so far."""
     ttsa.seed(seed)  # numba's random stream is per thread
     start = to_rows(inp.n, games)
-    hot = initial_temperature(inp)
-    schedule = Schedule(hot, hot * COLD / START_HEAT, CYCLES, PHASE_MOVES * max(1, inp.n // 4))
+    leg = mean_distance(inp)
+    schedule = Schedule(START_HEAT * leg, COLD * leg, CYCLES, PHASE_MOVES * max(1, inp.n // 4))
     weight = max(1.0, Tour(inp, rule, start).total_travel / (inp.n * inp.num_slots))  # about one leg of a trip
     cool(ctx, shared, lambda best: Tour(inp, rule, best.array if best.cost < math.inf else start), schedule, weight,
          reports)  # fmt: skip
 
 
-def initial_temperature(inp: Input) -> float:
-    """A share of the mean distance between two venues: the walk takes a longer trip now and then."""
+def mean_distance(inp: Input) -> float:
+    """The mean distance between two venues: temperatures are shares of it (a longer trip now and then)."""
     legs = [d for row in inp.distances or [] for d in row if d]
-    return START_HEAT * (sum(legs) / len(legs) if legs else 1.0)
+    return sum(legs) / len(legs) if legs else 1.0
