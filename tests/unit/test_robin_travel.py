@@ -108,7 +108,10 @@ def test_a_stop_ends_the_annealing_within_a_second_with_all_its_chains():
     before = threading.active_count()
     thread = threading.Thread(target=problem.search, args=(ctx,))
     thread.start()
-    time.sleep(4)
+    waited = time.monotonic() + 30  # the short CP-SAT solve first (seconds on a loaded machine)
+    while threading.active_count() < before + 2 and time.monotonic() < waited:
+        time.sleep(0.1)
+    time.sleep(1)
     assert threading.active_count() == before + 2  # the search's own chain and one more
     asked = time.monotonic()
     ctx.stop()

@@ -19,10 +19,12 @@ def benchmark(n: int):
     return import_text((SHIFT_BENCHMARKS / f"Instance{n}.txt").read_text())
 
 
-def first_roster(inp, seconds: float = 2.0) -> dict:
+def first_roster(inp) -> dict:
+    """CP-SAT's first roster: far from the best, found in well under a second on a quiet machine."""
     model, v = PROBLEM.build(inp)
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = seconds
+    solver.parameters.max_time_in_seconds = 60
+    solver.parameters.stop_after_first_solution = True
     solver.parameters.num_workers = 2
     assert solver.solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
     return PROBLEM.extract(inp, v, solver.value)
@@ -49,7 +51,7 @@ def test_a_roster_is_counted_as_the_checker_counts_it_broken_or_not():
 
 def test_annealing_offers_only_checked_rosters_each_better_and_stops_within_a_second():
     inp = benchmark(8)
-    start = first_roster(inp, 1.0)
+    start = first_roster(inp)
     ctx = runner.Search(PROBLEM, inp, threads=2, seed=0, deadline=time.monotonic() + 60, elapsed=lambda: 0.0)
     assert ctx.report(start)
     offered: list[float] = []
@@ -72,7 +74,7 @@ def test_annealing_offers_only_checked_rosters_each_better_and_stops_within_a_se
     thread.join(5)
     assert not thread.is_alive() and time.monotonic() - asked < 1.0
     assert threading.active_count() == before
-    assert offered, "4 s of annealing found nothing better than a 1-s CP-SAT roster"
+    assert offered, "4 s of annealing found nothing better than CP-SAT's first roster"
     assert offered == sorted(offered, reverse=True) and len(set(offered)) == len(offered)
     assert ctx.incumbent()[1] == offered[-1] < PROBLEM.check(inp, start).objective
 
@@ -80,7 +82,7 @@ def test_annealing_offers_only_checked_rosters_each_better_and_stops_within_a_se
 def test_the_walk_keeps_its_running_counts_equal_to_a_recount():
     inp = benchmark(8)
     tables = anneal.tables(inp)
-    roster = anneal.Roster(tables, anneal.to_array(inp, first_roster(inp, 1.0)))
+    roster = anneal.Roster(tables, anneal.to_array(inp, first_roster(inp)))
     best = anneal.Best(roster.A.copy(), roster.cost)
     anneal.moves.seed(4)
     for temperature, weight in ((20.0, 1.0), (2.0, 50.0), (0.5, 100.0)):  # hot and breaking rules, then cold
