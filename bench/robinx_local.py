@@ -88,11 +88,19 @@ def main() -> None:
     parser.add_argument("--clock", default="cpu", choices=("wall", "cpu", "dtime"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--verbose", action="store_true")
-    parser.add_argument("--set", action="append", default=[], help="NAME=VALUE: a constant of search.py, to tune")
+    parser.add_argument(
+        "--set", action="append", default=[],
+        help="NAME=VALUE: a constant of search.py (or MODULE.NAME of another round_robin module, e.g. "
+        "itc_anneal.HOT=2), to tune",
+    )  # fmt: skip
     args = parser.parse_args()
     for item in args.set:
         key, value = item.split("=", 1)
-        setattr(search_module, key, type(getattr(search_module, key))(float(value)))
+        module = search_module
+        if "." in key:
+            name, key = key.rsplit(".", 1)
+            module = importlib.import_module(f"app.problems.round_robin.{name}")
+        setattr(module, key, type(getattr(module, key))(float(value)))
     if args.verbose:
         logging.basicConfig(level=logging.DEBUG, format="%(relativeCreated)8.0f %(message)s")
     known = catalogue()

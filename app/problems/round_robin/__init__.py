@@ -3,14 +3,15 @@
 Teams meet twice, once at each home, one game per team and slot, under the ITC2021 constraint classes
 (capacity CA1-CA4, game GA1, break BR1-BR2, fairness FA2, separation SE1), each HARD or SOFT with a
 penalty; a traveling tournament adds distances and minimises the total travel. The search finds a
-feasible timetable first, then improves it by fix-and-optimise (see `search`).
+feasible timetable first, then improves it: annealing on leagues of more than 8 teams, fix-and-optimise
+on smaller ones (see `search`).
 """
 
 from __future__ import annotations
 
 from app.problems import register
 from app.problems.base import Export, ProblemType, Rule
-from app.problems.round_robin import pages, ttsa
+from app.problems.round_robin import itc_cost, pages, ttsa
 from app.problems.round_robin.check import check
 from app.problems.round_robin.demo import DEMOS
 from app.problems.round_robin.model import build, extract, hint
@@ -28,6 +29,12 @@ def estimate(inp: Input) -> dict[str, int]:
     """Model size: one Boolean per (home, away, slot) plus venues, and roughly one constraint per term."""
     x = inp.n * (inp.n - 1) * inp.num_slots
     return {"variables": x + inp.n * inp.num_slots * 3, "constraints": 3 * x // 2 + 4 * len(inp.constraints)}
+
+
+def prepare() -> None:
+    """Compile (or load from the disk cache) the two annealers' walks: traveling tournament and ITC2021."""
+    ttsa.warm()
+    itc_cost.warm()
 
 
 RULES = [
@@ -61,7 +68,7 @@ PROBLEM = register(
         rules=RULES,
         summary=summary,
         search=search,
-        prepare=ttsa.warm,  # the traveling-tournament annealer's compiled walk
+        prepare=prepare,
         estimate=estimate,
         page_context=pages.page_context,
         exports=[
