@@ -20,7 +20,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from app.problems.round_robin.ttsa import apply_move
+from app.problems.round_robin.ttsa import apply_move, random_move
 
 JIT = {"cache": True, "nogil": True}
 CA1, CA2, CA3, CA4, GA1, BR1, BR2, FA2, SE1 = range(9)
@@ -292,31 +292,6 @@ def _phased_row(S, t: int, half: int, seen) -> bool:
             return False
         seen[o] = 1
     return True
-
-
-@njit(**JIT)
-def random_move(n: int, slots: int, phased: bool) -> tuple[int, int, int, int]:
-    """(kind, a, b, c) as ttsa.random_move draws them; a phased league swaps rounds only within a half."""
-    i = np.random.randint(n)
-    j = np.random.randint(n - 1)
-    j += j >= i
-    k = np.random.randint(slots)
-    if phased:
-        half = slots // 2
-        base = (k // half) * half
-        m = base + np.random.randint(half - 1)
-        m += m >= k
-    else:
-        m = np.random.randint(slots - 1)
-        m += m >= k
-    kind = np.random.randint(5)
-    if kind == 0 or kind == 2:
-        return kind, i, j, 0
-    if kind == 1:
-        return kind, k, m, 0
-    if kind == 3:
-        return kind, i, k, m
-    return kind, i, j, k
 
 
 @njit(**JIT)

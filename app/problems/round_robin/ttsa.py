@@ -175,13 +175,18 @@ def apply_move(S, kind: int, a: int, b: int, c: int, changed, flags) -> int:
 
 
 @njit(**JIT)
-def random_move(n: int, slots: int) -> tuple[int, int, int, int]:
-    """(kind, a, b, c): one of the five moves with random distinct teams and slots, as TTSA draws them."""
+def random_move(n: int, slots: int, phased: bool = False) -> tuple[int, int, int, int]:
+    """(kind, a, b, c): one of the five moves with random distinct teams and slots, as TTSA draws them;
+    `phased`: the two rounds of a swap are in the same half of the season."""
     i = np.random.randint(n)
     j = np.random.randint(n - 1)
     j += j >= i
     k = np.random.randint(slots)
-    m = np.random.randint(slots - 1)
+    if phased:  # both rounds in the same half: a phased league stays phased
+        half = slots // 2
+        m = (k // half) * half + np.random.randint(half - 1)
+    else:
+        m = np.random.randint(slots - 1)
     m += m >= k
     kind = np.random.randint(KINDS)
     if kind == 0 or kind == 2:
