@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import math
 import random
-import time
 from collections.abc import Callable
 from functools import partial
 
@@ -83,24 +82,24 @@ def anneal(ctx: SearchContext, inp: Input, games: list[Game], rng: random.Random
         solution=lambda S: {"games": to_games(S.tolist())},
     )
     if start.hard:
-        found = Phase(ctx, ctx.remaining(), lambda: shared.best.cost < math.inf)
+        found = Phase(ctx, lambda: shared.best.cost < math.inf)
         run_chains(found, shared, partial(_feasible_chain, found, inp, U, start.S), chains, rng)
         if shared.best.cost == math.inf:
             return None
         shared.done.clear()
-    perfect = Phase(ctx, ctx.remaining(), lambda: shared.best.cost == 0)  # nothing charged: nothing to gain
-    run_chains(perfect, shared, partial(_chain, perfect, inp, U, start.S), chains, rng)
+    perfect = Phase(ctx, lambda: shared.best.cost == 0)  # nothing charged: nothing to gain
+    run_chains(perfect, shared, partial(_chain, perfect, inp, U), chains, rng)
     return [tuple(g) for g in to_games(shared.best.array.tolist())]
 
 
 class Phase:
-    """The run's context for a phase that ends after `seconds`, once `over()` (or with the run)."""
+    """The run's context for a phase that ends once `over()` (or with the run)."""
 
-    def __init__(self, ctx: SearchContext, seconds: float, over: Callable[[], bool]):
-        self.ctx, self.end, self.over = ctx, time.monotonic() + seconds, over
+    def __init__(self, ctx: SearchContext, over: Callable[[], bool]):
+        self.ctx, self.over = ctx, over
 
     def remaining(self) -> float:
-        return max(0.0, min(self.ctx.remaining(), self.end - time.monotonic()))
+        return self.ctx.remaining()
 
     def stopped(self) -> bool:
         return self.ctx.stopped() or self.over()
@@ -121,17 +120,10 @@ def _feasible_chain(ctx: Phase, inp: Input, U: itc_cost.Units, start: np.ndarray
     log.debug("feasibility chain %d: hard=%d", seed, league.least)
 
 
-def _chain(ctx: Phase, inp: Input, U: itc_cost.Units, start: np.ndarray, shared: Shared, seed: int,
-           reports: bool) -> None:  # fmt: skip
-    """One chain: cycles of cooling from `start`, then from the best timetable so far."""
+def _chain(ctx: Phase, inp: Input, U: itc_cost.Units, shared: Shared, seed: int, reports: bool) -> None:
+    """One chain of the improvement phase: cycles of cooling, each from the best timetable so far (there is
+    one: the start, or the feasibility phase's)."""
     itc_cost.seed(seed)  # numba's random stream is per thread
     unit = mean_penalty(inp)
     schedule = Schedule(HOT * unit, COLD * unit, CYCLES, PHASE_MOVES)
-    walks: list[League] = []
-
-    def seed_walk(best: Best) -> League:
-        walks.append(League(inp, U, best.array if best.cost < math.inf else start))
-        return walks[-1]
-
-    cool(ctx, shared, seed_walk, schedule, START_WEIGHT * unit, reports)
-    log.debug("anneal chain %d: hard=%d", seed, min((w.least for w in walks), default=-1))
+    cool(ctx, shared, lambda best: League(inp, U, best.array), schedule, START_WEIGHT * unit, reports)
