@@ -28,7 +28,7 @@ NAMES = sorted(p.stem for p in (ITC / "instances").glob("*.xml"))
 def recount(inp, games) -> tuple[int, int]:
     U = itc_cost.units(inp)
     S = np.array(to_rows(inp.n, [tuple(g) for g in games]), dtype=np.int64)
-    return itc_cost.recount(U, S, np.zeros(len(U.cls), np.int64))
+    return itc_cost.recount(U, S, *itc_cost.fresh(U))
 
 
 @pytest.mark.parametrize(("constraint", "deviation"), CASES)
@@ -59,9 +59,9 @@ def test_a_random_walk_keeps_a_round_robin_and_its_running_counts(name):
         games = to_games(league_.S.tolist())
         assert read_games(inp, {"games": games})[1] == []  # a double round robin, phased if the input is
         assert (league_.hard, league_.soft) == deviations(inp, games)
-        dev = np.zeros_like(league_.dev)
-        itc_cost.recount(league_.U, league_.S, dev)
-        assert (dev == league_.dev).all()
+        dev, count = itc_cost.fresh(league_.U)
+        itc_cost.recount(league_.U, league_.S, dev, count)
+        assert (dev == league_.dev).all() and (count == league_.count).all()
     assert best.cost == np.inf or deviations(inp, to_games(best.array.tolist())) == (0, best.cost)
 
 

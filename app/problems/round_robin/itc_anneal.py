@@ -44,13 +44,14 @@ log = logging.getLogger(__name__)
 
 
 class League:
-    """A timetable array with the deviation of every unit (itc_cost.Units), kept by the walk."""
+    """A timetable array with the deviation of every unit and the count of every counter (itc_cost.Units),
+    kept by the walk."""
 
     def __init__(self, inp: Input, U: itc_cost.Units, rows):
         self.U, self.phased = U, inp.phased
         self.S = np.array(rows, dtype=np.int64)
-        self.dev = np.zeros(len(U.cls), dtype=np.int64)
-        self.hard, self.soft = itc_cost.recount(U, self.S, self.dev)
+        self.dev, self.count = itc_cost.fresh(U)
+        self.hard, self.soft = itc_cost.recount(U, self.S, self.dev, self.count)
         self.least = self.hard  # the least HARD deviation seen at the end of a walk
 
     def walk(self, moves: int, temperature: float, weight: float, best: Best) -> int:
@@ -58,7 +59,7 @@ class League:
         deviation. The number of steps that ended with none."""
         known = int(best.cost) if best.cost < NONE else NONE
         feasible, soft, self.hard, self.soft = itc_cost.walk(
-            self.U, self.S, self.dev, self.phased, moves, temperature, weight, best.array, known
+            self.U, self.S, self.dev, self.count, self.phased, moves, temperature, weight, best.array, known
         )
         best.cost = soft if soft < NONE else math.inf
         self.least = min(self.least, self.hard)

@@ -3,18 +3,28 @@ checker (check.py) counts it, kept along a Metropolis walk over TTSA's five move
 
 A timetable is the n x (2n - 2) array of ttsa.py: S[t, s] = o + 1 if t hosts o in slot s, -(o + 1) if t
 plays at o. The input's constraints become *units* (`Units`): a constraint that the checker sums over its
-teams (CA1, CA2, CA3, BR1) gives one unit per team, counted from that team's row alone; every other one
-(CA4, GA1, BR2, FA2, SE1) is one unit. Each team lists the units its row feeds, so a move recounts only the
-units of the rows it changed. The walk's cost is the SOFT penalty plus `weight` x the HARD deviation; only
-timetables with no HARD deviation are kept as the best.
+teams (CA1, CA2, CA3, BR1) gives one unit per team; every other one (CA4, GA1, BR2, FA2, SE1) is one unit.
 
-A phased league (the first n - 1 slots a single round robin) stays phased: rounds are only swapped within
-a half, and a partial swap of teams that would break the phase is undone and refused.
+A unit's deviation is the sum over its *counters* of how far each count lies outside [lo, hi] (CA1, CA2,
+GA1, BR1, BR2, CA4 GLOBAL: one counter; CA3: one per window of `intp` slots; CA4 EVERY: one per listed
+slot; FA2: one per pair of teams). Most counts are sums of 0/1 terms, each read from one cell S[t, s] (an
+*entry*: "t plays at home in s", "t meets a team of teams2 in s", ...) or from one break position (t, s):
+t's venue in s equals its venue in s - 1. A move that changes cells adds the difference of their entries'
+terms to the counters, so it costs in proportion to the entries of the cells it changed, not to the size
+of the constraints. An FA2 pair's count is the largest difference of the two teams' home games over the
+listed slots; it is recounted when either team's venues change. SE1 units are recounted whole when a row
+they read changes.
+
+The walk's cost is the SOFT penalty plus `weight` x the HARD deviation; only timetables with no HARD
+deviation are kept as the best. A phased league (the first n - 1 slots a single round robin) stays phased:
+rounds are only swapped within a half, and a partial swap of teams that would break the phase is undone
+and refused.
 """
 
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from typing import NamedTuple
 
 import numpy as np
@@ -28,109 +38,184 @@ CLASS_CODES = {"CA1": CA1, "CA2": CA2, "CA3": CA3, "CA4": CA4, "GA1": GA1, "BR1"
                "SE1": SE1}  # fmt: skip
 MODES = {"H": 0, "A": 1, "HA": 2}
 NO_MAX = 1 << 30
-WORD = 63  # slots per bit word (2 words: up to 126 slots, more than schema.MAX_TEAMS allows)
 
 
 class Units(NamedTuple):
-    """The input's constraints as arrays, one row per unit (see the module doc)."""
+    """The input's constraints as arrays (see the module doc). Cells are numbered t * slots + s."""
 
     cls: np.ndarray  # int [U]: the class code
     hard: np.ndarray  # int [U]: 1 HARD, 0 SOFT
     pen: np.ndarray  # int [U]: penalty per unit of deviation (SOFT)
-    lo: np.ndarray  # int [U]: min
-    hi: np.ndarray  # int [U]: max (BR1, BR2, FA2: intp; SE1: max or NO_MAX)
-    intp: np.ndarray  # int [U]: CA3's window
-    mode: np.ndarray  # int [U]: CA1 mode, CA2-4 mode1, BR1 mode2 (0 H, 1 A, 2 HA)
-    every: np.ndarray  # int [U]: CA4 mode2 EVERY
-    team: np.ndarray  # int [U]: the team of a per-team unit, else -1
+    lo: np.ndarray  # int [U]: SE1's min
+    hi: np.ndarray  # int [U]: SE1's max (or NO_MAX)
+    mode: np.ndarray  # int [U]: CA1 mode, CA2-4 mode1 (0 H, 1 A, 2 HA)
     in2: np.ndarray  # uint8 [U, n]: teams2 (CA2, CA3, CA4)
     in1: np.ndarray  # uint8 [U, n]: teams1 (CA4)
-    tptr: np.ndarray  # int [U + 1]: the unit's teams (CA4 teams1, BR2, FA2, SE1) in tlist[tptr[u]:tptr[u+1]]
+    tptr: np.ndarray  # int [U + 1]: SE1's teams in tlist[tptr[u]:tptr[u+1]]
     tlist: np.ndarray
-    sptr: np.ndarray  # int [U + 1]: the unit's slots (FA2: sorted) in slist[sptr[u]:sptr[u+1]]
+    sptr: np.ndarray  # int [U + 1]: FA2's slots (sorted, once each) in slist[sptr[u]:sptr[u+1]]
     slist: np.ndarray
-    mptr: np.ndarray  # int [U + 1]: GA1's meetings in meets[mptr[u]:mptr[u+1]]
-    meets: np.ndarray  # int [M, 2]: (home, away)
-    iptr: np.ndarray  # int [n + 1]: the units team t's row feeds, in ilist[iptr[t]:iptr[t+1]]
-    ilist: np.ndarray
-    bits: np.ndarray  # int [U, 2]: the slots whose games the unit depends on, as bits (slot s: word s // 63)
+    whole: np.ndarray  # int [U]: 1 for a unit recounted whole (SE1)
+    wptr: np.ndarray  # int [n + 1]: the whole units team t's row feeds, in wlist[wptr[t]:wptr[t+1]]
+    wlist: np.ndarray
+    uc: np.ndarray  # int [U + 1]: unit u's counters are uc[u] .. uc[u+1] - 1
+    c_unit: np.ndarray  # int [C]: a counter's unit
+    c_lo: np.ndarray  # int [C]
+    c_hi: np.ndarray  # int [C]
+    c_a: np.ndarray  # int [C]: FA2 pair counters: the pair's two teams (else -1)
+    c_b: np.ndarray
+    pptr: np.ndarray  # int [n + 1]: the FA2 pair counters team t is in, in plist[pptr[t]:pptr[t+1]]
+    plist: np.ndarray
+    e_unit: np.ndarray  # int [E]: an entry's unit
+    e_c0: np.ndarray  # int [E]: the entry adds its term to counters e_c0 .. e_c0 + e_cn - 1
+    e_cn: np.ndarray  # int [E]
+    e_arg: np.ndarray  # int [E]: GA1: the meeting's away team; a break entry: its mode (0 H, 1 A, 2 HA)
+    cptr: np.ndarray  # int [n * slots + 1]: the entries read from cell x, in clist[cptr[x]:cptr[x+1]]
+    clist: np.ndarray
+    bptr: np.ndarray  # int [n * slots + 1]: the entries read from break position x, in blist[...]
+    blist: np.ndarray
+
+
+def _csr(lists: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    ptr = np.zeros(len(lists) + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(x) for x in lists])
+    return ptr, np.array([v for x in lists for v in x], dtype=np.int64)
 
 
 def units(inp) -> Units:
-    """The Units of a round-robin Input (schema.Input)."""
+    """The Units of a round-robin Input (schema.Input). Slots are taken as listed: the checker counts a
+    repeated slot twice (except GA1's, where a meeting counts once)."""
     n, slots = inp.n, inp.num_slots
-    rows: list[dict] = []
+    cols: dict[str, list[int]] = defaultdict(list)
+    in1_rows, in2_rows, team_lists, slot_lists = [], [], [], []
+    counters: list[tuple[int, int, int, int, int]] = []  # (unit, lo, hi, pair's a, pair's b)
+    uc = [0]
+    entries: list[tuple[int, int, int, int]] = []  # (unit, c0, cn, arg)
+    cells: list[list[int]] = [[] for _ in range(n * slots)]
+    breaks: list[list[int]] = [[] for _ in range(n * slots)]
+    whole_feeds: list[list[int]] = [[] for _ in range(n)]
+    pairs: list[list[int]] = [[] for _ in range(n)]
+
+    def unit(code: int, con, mode: int = 0, teams1=(), teams2=(), lo: int = 0, hi: int = 0,
+             whole_teams=(), whole_slots=()) -> int:  # fmt: skip
+        u = len(cols["cls"])
+        for key, value in (("cls", code), ("hard", int(con.type == "HARD")),
+                           ("pen", con.penalty if con.type == "SOFT" else 0), ("lo", lo), ("hi", hi),
+                           ("mode", mode), ("whole", int(code == SE1))):  # fmt: skip
+            cols[key].append(value)
+        in1, in2 = np.zeros(n, np.uint8), np.zeros(n, np.uint8)
+        in1[list(teams1)], in2[list(teams2)] = 1, 1
+        in1_rows.append(in1)
+        in2_rows.append(in2)
+        team_lists.append(list(whole_teams))
+        slot_lists.append(list(whole_slots))
+        for t in dict.fromkeys(whole_teams):
+            whole_feeds[t].append(u)
+        return u
+
+    def counter(u: int, lo: int, hi: int, a: int = -1, b: int = -1) -> int:
+        counters.append((u, lo, hi, a, b))
+        return len(counters) - 1
+
+    def entry(u: int, c0: int, cn: int, arg: int = 0) -> int:
+        entries.append((u, c0, cn, arg))
+        return len(entries) - 1
+
     for con in inp.constraints:
         code = CLASS_CODES[con.constraint]
-        base = {
-            "cls": code, "hard": int(con.type == "HARD"), "pen": con.penalty if con.type == "SOFT" else 0,
-            "lo": getattr(con, "min", 0) or 0, "hi": getattr(con, "max", 0), "intp": getattr(con, "intp", 0),
-            "mode": 0, "every": 0, "team": -1, "teams1": [], "teams2": [], "slots": list(getattr(con, "slots", [])),
-            "meets": [], "feeds": [],
-        }  # fmt: skip
+        lo, hi = getattr(con, "min", 0) or 0, getattr(con, "max", 0)
         if code == CA1:
-            base["mode"] = MODES[con.mode]
-            rows += [base | {"team": t, "feeds": [t]} for t in con.teams]
-        elif code in (CA2, CA3):
-            base |= {"mode": MODES[con.mode1], "teams2": con.teams2}
-            rows += [base | {"team": t, "feeds": [t]} for t in con.teams1]
-        elif code == BR1:
-            base |= {"mode": MODES[con.mode2], "hi": con.intp}
-            rows += [base | {"team": t, "feeds": [t]} for t in con.teams]
+            for t in con.teams:
+                u = unit(code, con, MODES[con.mode])
+                e = entry(u, counter(u, lo, hi), 1)
+                for s in con.slots:
+                    cells[t * slots + s].append(e)
+                uc.append(len(counters))
+        elif code == CA2:
+            for t in con.teams1:
+                u = unit(code, con, MODES[con.mode1], teams2=con.teams2)
+                e = entry(u, counter(u, lo, hi), 1)
+                for s in con.slots:
+                    cells[t * slots + s].append(e)
+                uc.append(len(counters))
+        elif code == CA3:  # a counter per window of intp slots: window k holds slots k .. k + intp - 1
+            windows = slots - con.intp + 1
+            for t in con.teams1:
+                u = unit(code, con, MODES[con.mode1], teams2=con.teams2)
+                base = len(counters)
+                for _ in range(max(0, windows)):
+                    counter(u, lo, hi)
+                for s in range(slots):
+                    first, last = max(0, s - con.intp + 1), min(s, windows - 1)
+                    if first <= last:
+                        cells[t * slots + s].append(entry(u, base + first, last - first + 1))
+                uc.append(len(counters))
         elif code == CA4:
-            t1 = list(dict.fromkeys(con.teams1))
-            base |= {"mode": MODES[con.mode1], "every": int(con.mode2 == "EVERY"), "teams1": t1,
-                     "teams2": con.teams2, "feeds": t1}  # fmt: skip
-            rows.append(base)
-        elif code == GA1:
-            meets = [(h, a) for h, a in con.meetings]
-            rows.append(base | {"meets": meets, "feeds": list(dict.fromkeys(h for h, _ in meets))})
-        elif code == BR2:
-            rows.append(base | {"hi": con.intp, "teams1": con.teams, "feeds": con.teams})
+            teams1 = list(dict.fromkeys(con.teams1))
+            u = unit(code, con, MODES[con.mode1], teams1=teams1, teams2=con.teams2)
+            every = con.mode2 == "EVERY"
+            c = None if every else counter(u, lo, hi)
+            for s in con.slots:
+                e = entry(u, counter(u, lo, hi) if every else c, 1)
+                for t in teams1:
+                    cells[t * slots + s].append(e)
+            uc.append(len(counters))
+        elif code == GA1:  # a meeting counts once if played in any of the slots
+            u = unit(code, con)
+            c = counter(u, lo, hi)
+            for h, a in con.meetings:
+                e = entry(u, c, 1, a)
+                for s in dict.fromkeys(con.slots):
+                    cells[h * slots + s].append(e)
+            uc.append(len(counters))
+        elif code in (BR1, BR2):  # a break in slot 0 cannot be
+            teams, mode = (con.teams, MODES[con.mode2]) if code == BR1 else (con.teams, 2)
+            for group in [[t] for t in teams] if code == BR1 else [teams]:
+                u = unit(code, con)
+                e = entry(u, counter(u, 0, con.intp), 1, mode)
+                for t in group:
+                    for s in con.slots:
+                        if s > 0:
+                            breaks[t * slots + s].append(e)
+                uc.append(len(counters))
         elif code == FA2:  # the worst slot of each pair: the slots' order and repeats do not matter
-            rows.append(
-                base | {"hi": con.intp, "teams1": con.teams, "feeds": con.teams, "slots": sorted(set(con.slots))}
-            )
+            u = unit(code, con, whole_slots=sorted(set(con.slots)))
+            for i, a in enumerate(con.teams):
+                for b in con.teams[i + 1 :]:
+                    z = counter(u, 0, con.intp, a, b)
+                    pairs[a].append(z)
+                    pairs[b].append(z)
+            uc.append(len(counters))
         else:  # SE1
-            hi = NO_MAX if con.max is None else con.max
-            rows.append(base | {"hi": hi, "teams1": con.teams, "feeds": con.teams, "slots": []})
-    count = len(rows)
+            unit(code, con, lo=lo, hi=NO_MAX if con.max is None else con.max, whole_teams=con.teams)
+            uc.append(len(counters))
 
     def column(key: str) -> np.ndarray:
-        return np.array([r[key] for r in rows], dtype=np.int64)
+        return np.array(cols[key], dtype=np.int64)
 
-    def csr(lists: list[list]) -> tuple[np.ndarray, np.ndarray]:
-        ptr = np.zeros(len(lists) + 1, dtype=np.int64)
-        ptr[1:] = np.cumsum([len(x) for x in lists])
-        flat = [v for x in lists for v in x]
-        return ptr, np.array(flat, dtype=np.int64)
+    def field(rows: list, k: int) -> np.ndarray:
+        return np.array([r[k] for r in rows], dtype=np.int64)
 
-    in1, in2 = np.zeros((count, n), np.uint8), np.zeros((count, n), np.uint8)
-    for u, r in enumerate(rows):
-        in1[u, r["teams1"]] = 1
-        in2[u, r["teams2"]] = 1
-    tptr, tlist = csr([r["teams1"] for r in rows])
-    sptr, slist = csr([r["slots"] for r in rows])  # as given: the checker counts a repeated slot twice
-    mptr, flat = csr([[v for m in r["meets"] for v in m] for r in rows])
-    mptr //= 2
-    feeds: list[list[int]] = [[] for _ in range(n)]
-    for u, r in enumerate(rows):
-        for t in r["feeds"]:
-            feeds[t].append(u)
-    iptr, ilist = csr(feeds)
-    bits = np.zeros((count, 2), np.int64)
-    for u, r in enumerate(rows):
-        if r["cls"] in (CA3, FA2, SE1):
-            needs = set(range(slots))
-        elif r["cls"] in (BR1, BR2):  # a break in slot s depends on slot s - 1 too
-            needs = {x for s in r["slots"] for x in (s - 1, s) if x >= 0}
-        else:
-            needs = set(r["slots"])
-        for s in needs:
-            bits[u, s // WORD] |= 1 << (s % WORD)
-    return Units(column("cls"), column("hard"), column("pen"), column("lo"), column("hi"), column("intp"),
-                 column("mode"), column("every"), column("team"), in2, in1, tptr, tlist, sptr, slist, mptr,
-                 flat.reshape(-1, 2), iptr, ilist, bits)  # fmt: skip
+    count = len(cols["cls"])
+    tptr, tlist = _csr(team_lists)
+    sptr, slist = _csr(slot_lists)
+    wptr, wlist = _csr(whole_feeds)
+    cptr, clist = _csr(cells)
+    bptr, blist = _csr(breaks)
+    pptr, plist = _csr(pairs)
+    return Units(
+        column("cls"), column("hard"), column("pen"), column("lo"), column("hi"), column("mode"),
+        np.array(in2_rows, np.uint8).reshape(count, n), np.array(in1_rows, np.uint8).reshape(count, n),
+        tptr, tlist, sptr, slist, column("whole"), wptr, wlist, np.array(uc, np.int64),
+        field(counters, 0), field(counters, 1), field(counters, 2), field(counters, 3), field(counters, 4),
+        pptr, plist,
+        field(entries, 0), field(entries, 1), field(entries, 2), field(entries, 3), cptr, clist, bptr, blist,
+    )  # fmt: skip
+
+
+def fresh(U: Units) -> tuple[np.ndarray, np.ndarray]:
+    """Zeroed (dev, count) arrays for recount: a deviation per unit, a count per counter."""
+    return np.zeros(len(U.cls), np.int64), np.zeros(len(U.c_unit), np.int64)
 
 
 @njit(**JIT)
@@ -145,136 +230,95 @@ def _excess(count: int, lo: int, hi: int) -> int:
 
 
 @njit(**JIT)
-def _hit(g: int, in2, u: int, mode: int) -> bool:
-    """A game g (from a team's row) is against a team of teams2, at the venue `mode` asks (from that side)."""
-    o = (g if g > 0 else -g) - 1
-    if in2[u, o] == 0:
-        return False
-    return mode == 2 or (mode == 0) == (g > 0)
-
-
-@njit(**JIT)
-def _is_break(S, t: int, s: int, mode: int) -> bool:
-    if s == 0 or (S[t, s] > 0) != (S[t, s - 1] > 0):
-        return False
-    return mode == 2 or (mode == 0) == (S[t, s] > 0)
+def _term(c: int, mode: int, g: int, arg: int, hit2: int, both: int) -> int:
+    """The 0/1 term an entry of a unit of class c reads from a cell holding game g, where hit2 = g's
+    opponent is in teams2, both = g's opponent is in teams1 and the cell's team in teams2. (Scalars only:
+    numba counts references of array arguments, which would cost more than the term.)"""
+    if c == GA1:
+        return 1 if g == arg + 1 else 0
+    if c == CA1:
+        return 1 if (g > 0) == (mode == 0) else 0
+    if hit2 == 0:  # CA2, CA3, CA4: against a team of teams2 only
+        return 0
+    if c != CA4 or mode != 2:  # at the venue mode asks, seen from the cell's team
+        return 1 if mode == 2 or (mode == 0) == (g > 0) else 0
+    # CA4 "HA": a game between two teams each in both groups is counted once, from its home side
+    return 1 if g > 0 or both == 0 else 0
 
 
 @njit(inline="always", **JIT)
-def unit_dev(U: Units, S, u: int, scratch) -> int:
-    """The deviation of unit u in timetable S, as check.py counts it. `scratch`: int array >= 2 * slots."""
-    c, slots = U.cls[u], S.shape[1]
-    lo, hi, mode = U.lo[u], U.hi[u], U.mode[u]
-    s0, s1 = U.sptr[u], U.sptr[u + 1]
-    if c == CA1:
-        t, count = U.team[u], 0
-        for x in range(s0, s1):
-            if (S[t, U.slist[x]] > 0) == (mode == 0):
-                count += 1
-        return _excess(count, lo, hi)
-    if c == CA2:
-        t, count = U.team[u], 0
-        for x in range(s0, s1):
-            if _hit(S[t, U.slist[x]], U.in2, u, mode):
-                count += 1
-        return _excess(count, lo, hi)
-    if c == CA3:
-        t, width, dev = U.team[u], U.intp[u], 0
-        for s in range(slots):
-            scratch[s] = 1 if _hit(S[t, s], U.in2, u, mode) else 0
-        window = 0
-        for s in range(slots):
-            window += scratch[s]
-            if s >= width:
-                window -= scratch[s - width]
-            if s >= width - 1:
-                dev += _excess(window, lo, hi)
-        return dev
-    if c == BR1:
-        t, count = U.team[u], 0
-        for x in range(s0, s1):
-            if _is_break(S, t, U.slist[x], mode):
-                count += 1
-        return max(0, count - hi)
-    if c == CA4:
-        total, dev = 0, 0
-        for x in range(s0, s1):
-            s, here = U.slist[x], 0
-            for y in range(U.tptr[u], U.tptr[u + 1]):
-                t = U.tlist[y]
-                g = S[t, s]
-                o = (g if g > 0 else -g) - 1
-                if U.in2[u, o] == 0:
-                    continue
-                if g > 0:  # t hosts o: home side
-                    if mode != 1:
-                        here += 1
-                elif mode == 1:
-                    here += 1
-                elif mode == 2 and not (U.in1[u, o] == 1 and U.in2[u, t] == 1):  # else counted from o's side
-                    here += 1
-            if U.every[u]:
-                dev += _excess(here, lo, hi)
-            total += here
-        return dev if U.every[u] else _excess(total, lo, hi)
-    if c == GA1:
-        count = 0
-        for y in range(U.mptr[u], U.mptr[u + 1]):
-            h, a = U.meets[y, 0], U.meets[y, 1]
-            for x in range(s0, s1):
-                if S[h, U.slist[x]] == a + 1:
-                    count += 1
-                    break
-        return _excess(count, lo, hi)
-    if c == BR2:
-        count = 0
-        for y in range(U.tptr[u], U.tptr[u + 1]):
-            t = U.tlist[y]
-            for x in range(s0, s1):
-                if _is_break(S, t, U.slist[x], 2):
-                    count += 1
-        return max(0, count - hi)
-    if c == FA2:
-        k = U.tptr[u + 1] - U.tptr[u]
-        dev = 0
-        for i in range(k):
-            ti = U.tlist[U.tptr[u] + i]
-            for j in range(i + 1, k):
-                tj = U.tlist[U.tptr[u] + j]
-                worst, ci, cj, x = 0, 0, 0, s0
-                for s in range(slots):
-                    ci += S[ti, s] > 0
-                    cj += S[tj, s] > 0
-                    if x < s1 and U.slist[x] == s:
-                        x += 1
-                        over = abs(ci - cj) - hi
-                        if over > worst:
-                            worst = over
-                dev += worst
-        return dev
-    # SE1: the two meetings of each pair, from the first team's row
-    k = U.tptr[u + 1] - U.tptr[u]
+def _is_break(S, t: int, s: int, mode: int) -> int:
+    if s == 0 or (S[t, s] > 0) != (S[t, s - 1] > 0):
+        return 0
+    return 1 if mode == 2 or (mode == 0) == (S[t, s] > 0) else 0
+
+
+@njit(**JIT)
+def _pair_gap(S, a: int, b: int, slist, x0: int, x1: int) -> int:
+    """The largest difference between the home games of teams a and b up to each slot of slist[x0:x1]
+    (sorted): an FA2 pair's count."""
+    worst, ca, cb, x = 0, 0, 0, x0
+    for s in range(S.shape[1]):
+        if x == x1:
+            break
+        ca += S[a, s] > 0
+        cb += S[b, s] > 0
+        if slist[x] == s:
+            x += 1
+            worst = max(worst, abs(ca - cb))
+    return worst
+
+
+@njit(**JIT)
+def _se1_dev(S, tlist, y0: int, y1: int, lo: int, hi: int, scratch) -> int:
+    """The deviation of an SE1 unit over the teams tlist[y0:y1], as check.py counts it: the two meetings of
+    each pair, from the first team's row. `scratch`: int array >= 2 * n."""
     dev = 0
-    for i in range(k):
-        ti = U.tlist[U.tptr[u] + i]
-        for s in range(slots):
+    for i in range(y0, y1):
+        ti = tlist[i]
+        for s in range(S.shape[1]):
             g = S[ti, s]
             o = (g if g > 0 else -g) - 1
             scratch[2 * o + (0 if g > 0 else 1)] = s
-        for j in range(i + 1, k):
-            tj = U.tlist[U.tptr[u] + j]
+        for j in range(i + 1, y1):
+            tj = tlist[j]
             between = abs(scratch[2 * tj] - scratch[2 * tj + 1]) - 1
             dev += max(0, lo - between) + max(0, between - hi)
     return dev
 
 
 @njit(**JIT)
-def recount(U: Units, S, dev) -> tuple[int, int]:
-    """Fill dev[u] for every unit; (total HARD deviation, total SOFT penalty)."""
-    scratch = np.empty(max(2 * S.shape[0], S.shape[1]) + 2, np.int64)
+def recount(U: Units, S, dev, count) -> tuple[int, int]:
+    """Fill count[c] for every counter and dev[u] for every unit; (total HARD deviation, total SOFT
+    penalty)."""
+    n, slots = S.shape
+    cls, mode, in1, in2, e_unit, e_arg = U.cls, U.mode, U.in1, U.in2, U.e_unit, U.e_arg
+    count[:] = 0
+    for x in range(n * slots):
+        t, s = x // slots, x % slots
+        for y in range(U.cptr[x], U.cptr[x + 1]):
+            e = U.clist[y]
+            u, o = e_unit[e], abs(S[t, s]) - 1
+            if _term(cls[u], mode[u], S[t, s], e_arg[e], in2[u, o], in1[u, o] & in2[u, t]):
+                for c in range(U.e_c0[e], U.e_c0[e] + U.e_cn[e]):
+                    count[c] += 1
+        for y in range(U.bptr[x], U.bptr[x + 1]):
+            e = U.blist[y]
+            if _is_break(S, t, s, U.e_arg[e]):
+                count[U.e_c0[e]] += 1
+    for z in range(U.c_unit.shape[0]):
+        if U.c_a[z] >= 0:
+            u = U.c_unit[z]
+            count[z] = _pair_gap(S, U.c_a[z], U.c_b[z], U.slist, U.sptr[u], U.sptr[u + 1])
+    scratch = np.empty(2 * n + 2, np.int64)
     hard, soft = 0, 0
     for u in range(U.cls.shape[0]):
-        dev[u] = unit_dev(U, S, u, scratch)
+        if U.whole[u]:
+            dev[u] = _se1_dev(S, U.tlist, U.tptr[u], U.tptr[u + 1], U.lo[u], U.hi[u], scratch)
+        else:
+            dev[u] = 0
+            for c in range(U.uc[u], U.uc[u + 1]):
+                dev[u] += _excess(count[c], U.c_lo[c], U.c_hi[c])
         if U.hard[u]:
             hard += dev[u]
         else:
@@ -295,31 +339,31 @@ def _phased_row(S, t: int, half: int, seen) -> bool:
 
 
 @njit(**JIT)
-def _row_bits(S, before, t: int, out) -> None:
-    """out[:] = the slots where row t of S differs from `before`, as bits."""
-    out[0], out[1] = 0, 0
-    for s in range(S.shape[1]):
-        if S[t, s] != before[t, s]:
-            out[s // WORD] |= 1 << (s % WORD)
-
-
-@njit(**JIT)
-def walk(U: Units, S, dev, phased: bool, moves: int, temperature: float, weight: float, best_S, best: int):
-    """`moves` Metropolis steps at one temperature and HARD weight, from S (changed in place, with dev).
-    A timetable with no HARD deviation and a SOFT penalty below `best` is copied into best_S.
+def walk(U: Units, S, dev, count, phased: bool, moves: int, temperature: float, weight: float, best_S,
+         best: int):  # fmt: skip
+    """`moves` Metropolis steps at one temperature and HARD weight, from S (changed in place, with dev and
+    count). A timetable with no HARD deviation and a SOFT penalty below `best` is copied into best_S.
     Returns (the steps that ended with no HARD deviation, the best penalty, HARD now, SOFT now).
 
-    A move recounts a unit only if a row it is fed by changed in a slot it depends on (`Units.bits`)."""
+    A move adds to the counters the change of the terms its changed cells (and the break positions next to
+    them) feed, recounts the FA2 pairs of a team whose venues changed, and the SE1 units fed by a row it
+    changed."""
     n, slots = S.shape
     changed, flags, seen = np.empty(n, np.int64), np.empty(2 * n + 1, np.int64), np.empty(n, np.int64)
-    scratch = np.empty(max(2 * n, slots) + 2, np.int64)
-    count = U.cls.shape[0]
-    stamp = np.zeros(count, np.int64)
-    touched, old = np.empty(count, np.int64), np.empty(count, np.int64)
-    before = S.copy()
-    row_bits, any_bits = np.zeros((n, 2), np.int64), np.zeros(2, np.int64)
+    scratch = np.empty(2 * n + 2, np.int64)
+    units, counters = U.cls.shape[0], U.c_unit.shape[0]
+    c_stamp, c_touched, c_old = np.zeros(counters, np.int64), np.empty(counters, np.int64), np.empty(counters, np.int64)
+    u_stamp, u_touched, u_old = np.zeros(units, np.int64), np.empty(units, np.int64), np.empty(units, np.int64)
+    b_stamp = np.zeros(n * slots, np.int64)
+    before = S.copy()  # S as it was before the move (equal to S between moves)
+    # the arrays the loop reads, as locals (reading a field of U in the loop costs a reference count)
+    cls, mode, in1, in2, e_unit, e_arg, e_c0, e_cn = U.cls, U.mode, U.in1, U.in2, U.e_unit, U.e_arg, U.e_c0, U.e_cn
+    cptr, clist, bptr, blist, wptr, wlist = U.cptr, U.clist, U.bptr, U.blist, U.wptr, U.wlist
+    c_unit, c_lo, c_hi, is_hard, pen = U.c_unit, U.c_lo, U.c_hi, U.hard, U.pen
+    c_a, c_b, pptr, plist, sptr, slist = U.c_a, U.c_b, U.pptr, U.plist, U.sptr, U.slist
+    tptr, tlist, lo, hi = U.tptr, U.tlist, U.lo, U.hi
     hard, soft = 0, 0
-    for u in range(count):
+    for u in range(units):
         if U.hard[u]:
             hard += dev[u]
         else:
@@ -334,34 +378,76 @@ def walk(U: Units, S, dev, phased: bool, moves: int, temperature: float, weight:
         if phased and kind == 4 and not (_phased_row(S, a, slots // 2, seen) and _phased_row(S, b, slots // 2, seen)):
             apply_move(S, kind, a, b, c, changed, flags)
             continue
-        any_bits[0], any_bits[1] = 0, 0
+        m = 0  # counters touched
         for x in range(k):
             t = changed[x]
-            _row_bits(S, before, t, row_bits[t])
-            any_bits[0] |= row_bits[t, 0]
-            any_bits[1] |= row_bits[t, 1]
-        m, new_hard, new_soft = 0, hard, soft
+            venue = False  # t's venue changed in some slot
+            for s in range(slots):
+                if S[t, s] == before[t, s]:
+                    continue
+                venue |= (S[t, s] > 0) != (before[t, s] > 0)
+                cell = t * slots + s
+                for y in range(cptr[cell], cptr[cell + 1]):
+                    e = clist[y]
+                    u, g, g0 = e_unit[e], S[t, s], before[t, s]
+                    o, o0 = abs(g) - 1, abs(g0) - 1
+                    d = _term(cls[u], mode[u], g, e_arg[e], in2[u, o], in1[u, o] & in2[u, t]) - _term(
+                        cls[u], mode[u], g0, e_arg[e], in2[u, o0], in1[u, o0] & in2[u, t]
+                    )
+                    if d == 0:
+                        continue
+                    for z in range(e_c0[e], e_c0[e] + e_cn[e]):
+                        if c_stamp[z] != step:
+                            c_stamp[z], c_touched[m], c_old[m] = step, z, count[z]
+                            m += 1
+                        count[z] += d
+                for p in range(cell, cell + 2 if s + 1 < slots else cell + 1):  # breaks in s and s + 1
+                    if b_stamp[p] == step:
+                        continue
+                    b_stamp[p] = step
+                    for y in range(bptr[p], bptr[p + 1]):
+                        e = blist[y]
+                        d = _is_break(S, t, p - t * slots, e_arg[e]) - _is_break(before, t, p - t * slots, e_arg[e])
+                        if d == 0:
+                            continue
+                        z = e_c0[e]
+                        if c_stamp[z] != step:
+                            c_stamp[z], c_touched[m], c_old[m] = step, z, count[z]
+                            m += 1
+                        count[z] += d
+            if venue:
+                for y in range(pptr[t], pptr[t + 1]):
+                    z = plist[y]
+                    if c_stamp[z] != step:
+                        c_stamp[z], c_touched[m], c_old[m] = step, z, count[z]
+                        m += 1
+                        u = c_unit[z]
+                        count[z] = _pair_gap(S, c_a[z], c_b[z], slist, sptr[u], sptr[u + 1])
+        new_hard, new_soft = hard, soft
+        for x in range(m):
+            z = c_touched[x]
+            d = _excess(count[z], c_lo[z], c_hi[z]) - _excess(c_old[x], c_lo[z], c_hi[z])
+            if d != 0:
+                u = c_unit[z]
+                dev[u] += d
+                if is_hard[u]:
+                    new_hard += d
+                else:
+                    new_soft += pen[u] * d
+        w = 0  # whole units recounted
         for x in range(k):
             t = changed[x]
-            for y in range(U.iptr[t], U.iptr[t + 1]):
-                u = U.ilist[y]
-                if stamp[u] == step:
+            for y in range(wptr[t], wptr[t + 1]):
+                u = wlist[y]
+                if u_stamp[u] == step:
                     continue
-                stamp[u] = step
-                if U.team[u] >= 0:
-                    hit = (U.bits[u, 0] & row_bits[t, 0]) | (U.bits[u, 1] & row_bits[t, 1])
+                u_stamp[u], u_touched[w], u_old[w] = step, u, dev[u]
+                w += 1
+                dev[u] = _se1_dev(S, tlist, tptr[u], tptr[u + 1], lo[u], hi[u], scratch)
+                if is_hard[u]:
+                    new_hard += dev[u] - u_old[w - 1]
                 else:
-                    hit = (U.bits[u, 0] & any_bits[0]) | (U.bits[u, 1] & any_bits[1])
-                if hit == 0:
-                    continue
-                touched[m], old[m] = u, dev[u]
-                m += 1
-                d = unit_dev(U, S, u, scratch)
-                dev[u] = d
-                if U.hard[u]:
-                    new_hard += d - old[m - 1]
-                else:
-                    new_soft += U.pen[u] * (d - old[m - 1])
+                    new_soft += pen[u] * (dev[u] - u_old[w - 1])
         value = new_soft + weight * new_hard
         delta = value - current
         if delta <= 0 or np.random.random() < math.exp(-delta / temperature):
@@ -374,7 +460,11 @@ def walk(U: Units, S, dev, phased: bool, moves: int, temperature: float, weight:
                 best_S[:, :] = S
         else:
             for x in range(m):
-                dev[touched[x]] = old[x]
+                z = c_touched[x]
+                dev[c_unit[z]] -= _excess(count[z], c_lo[z], c_hi[z]) - _excess(c_old[x], c_lo[z], c_hi[z])
+                count[z] = c_old[x]
+            for x in range(w):
+                dev[u_touched[x]] = u_old[x]
             apply_move(S, kind, a, b, c, changed, flags)
         if hard == 0:
             feasible += 1
@@ -402,7 +492,7 @@ def warm() -> None:
     ]  # fmt: skip
     U = units(validate({"teams": teams, "constraints": cons}))
     S = np.array([[2, 3, -4, -2, -3, 4], [-1, 4, 3, 1, -4, -3], [4, -1, -2, -4, 1, 2], [-3, -2, 1, 3, 2, -1]])
-    dev = np.zeros(U.cls.shape[0], np.int64)
+    dev, count = fresh(U)
     seed(0)
-    recount(U, S, dev)
-    walk(U, S, dev, False, 10, 1.0, 1.0, S.copy(), 1 << 62)
+    recount(U, S, dev, count)
+    walk(U, S, dev, count, False, 10, 1.0, 1.0, S.copy(), 1 << 62)
