@@ -97,7 +97,7 @@ def units(inp) -> Units:
     pairs: list[list[int]] = [[] for _ in range(n)]
 
     def unit(code: int, con, mode: int = 0, teams1=(), teams2=(), lo: int = 0, hi: int = 0,
-             whole_teams=(), whole_slots=()) -> int:  # fmt: skip
+             whole_teams=(), fa2_slots=()) -> int:  # fmt: skip
         u = len(cols["cls"])
         for key, value in (("cls", code), ("hard", int(con.type == "HARD")),
                            ("pen", con.penalty if con.type == "SOFT" else 0), ("lo", lo), ("hi", hi),
@@ -108,7 +108,7 @@ def units(inp) -> Units:
         in1_rows.append(in1)
         in2_rows.append(in2)
         team_lists.append(list(whole_teams))
-        slot_lists.append(list(whole_slots))
+        slot_lists.append(list(fa2_slots))
         for t in dict.fromkeys(whole_teams):
             whole_feeds[t].append(u)
         return u
@@ -179,7 +179,7 @@ def units(inp) -> Units:
                             breaks[t * slots + s].append(e)
                 uc.append(len(counters))
         elif code == FA2:  # the worst slot of each pair: the slots' order and repeats do not matter
-            u = unit(code, con, whole_slots=sorted(set(con.slots)))
+            u = unit(code, con, fa2_slots=sorted(set(con.slots)))
             for i, a in enumerate(con.teams):
                 for b in con.teams[i + 1 :]:
                     z = counter(u, 0, con.intp, a, b)
