@@ -55,8 +55,7 @@ class Units(NamedTuple):
     tlist: np.ndarray
     sptr: np.ndarray  # int [U + 1]: FA2's slots (sorted, once each) in slist[sptr[u]:sptr[u+1]]
     slist: np.ndarray
-    whole: np.ndarray  # int [U]: 1 for a unit recounted whole (SE1)
-    wptr: np.ndarray  # int [n + 1]: the whole units team t's row feeds, in wlist[wptr[t]:wptr[t+1]]
+    wptr: np.ndarray  # int [n + 1]: the SE1 units (recounted whole) team t's row feeds, in wlist[wptr[t]:...]
     wlist: np.ndarray
     uc: np.ndarray  # int [U + 1]: unit u's counters are uc[u] .. uc[u+1] - 1
     c_unit: np.ndarray  # int [C]: a counter's unit
@@ -93,24 +92,24 @@ def units(inp) -> Units:
     entries: list[tuple[int, int, int, int]] = []  # (unit, c0, cn, arg)
     cells: list[list[int]] = [[] for _ in range(n * slots)]
     breaks: list[list[int]] = [[] for _ in range(n * slots)]
-    whole_feeds: list[list[int]] = [[] for _ in range(n)]
+    se1_feeds: list[list[int]] = [[] for _ in range(n)]
     pairs: list[list[int]] = [[] for _ in range(n)]
 
     def unit(code: int, con, mode: int = 0, teams1=(), teams2=(), lo: int = 0, hi: int = 0,
-             whole_teams=(), fa2_slots=()) -> int:  # fmt: skip
+             se1_teams=(), fa2_slots=()) -> int:  # fmt: skip
         u = len(cols["cls"])
         for key, value in (("cls", code), ("hard", int(con.type == "HARD")),
                            ("pen", con.penalty if con.type == "SOFT" else 0), ("lo", lo), ("hi", hi),
-                           ("mode", mode), ("whole", int(code == SE1))):  # fmt: skip
+                           ("mode", mode)):  # fmt: skip
             cols[key].append(value)
         in1, in2 = np.zeros(n, np.uint8), np.zeros(n, np.uint8)
         in1[list(teams1)], in2[list(teams2)] = 1, 1
         in1_rows.append(in1)
         in2_rows.append(in2)
-        team_lists.append(list(whole_teams))
+        team_lists.append(list(se1_teams))
         slot_lists.append(list(fa2_slots))
-        for t in dict.fromkeys(whole_teams):
-            whole_feeds[t].append(u)
+        for t in dict.fromkeys(se1_teams):
+            se1_feeds[t].append(u)
         return u
 
     def counter(u: int, lo: int, hi: int, a: int = -1, b: int = -1) -> int:
@@ -187,7 +186,7 @@ def units(inp) -> Units:
                     pairs[b].append(z)
             uc.append(len(counters))
         else:  # SE1
-            unit(code, con, lo=lo, hi=NO_MAX if con.max is None else con.max, whole_teams=con.teams)
+            unit(code, con, lo=lo, hi=NO_MAX if con.max is None else con.max, se1_teams=con.teams)
             uc.append(len(counters))
 
     def column(key: str) -> np.ndarray:
@@ -199,14 +198,14 @@ def units(inp) -> Units:
     count = len(cols["cls"])
     tptr, tlist = _csr(team_lists)
     sptr, slist = _csr(slot_lists)
-    wptr, wlist = _csr(whole_feeds)
+    wptr, wlist = _csr(se1_feeds)
     cptr, clist = _csr(cells)
     bptr, blist = _csr(breaks)
     pptr, plist = _csr(pairs)
     return Units(
         column("cls"), column("hard"), column("pen"), column("lo"), column("hi"), column("mode"),
         np.array(in2_rows, np.uint8).reshape(count, n), np.array(in1_rows, np.uint8).reshape(count, n),
-        tptr, tlist, sptr, slist, column("whole"), wptr, wlist, np.array(uc, np.int64),
+        tptr, tlist, sptr, slist, wptr, wlist, np.array(uc, np.int64),
         field(counters, 0), field(counters, 1), field(counters, 2), field(counters, 3), field(counters, 4),
         pptr, plist,
         field(entries, 0), field(entries, 1), field(entries, 2), field(entries, 3), cptr, clist, bptr, blist,
@@ -313,7 +312,7 @@ def recount(U: Units, S, dev, count) -> tuple[int, int]:
     scratch = np.empty(2 * n + 2, np.int64)
     hard, soft = 0, 0
     for u in range(U.cls.shape[0]):
-        if U.whole[u]:
+        if U.cls[u] == SE1:
             dev[u] = _se1_dev(S, U.tlist, U.tptr[u], U.tptr[u + 1], U.lo[u], U.hi[u], scratch)
         else:
             dev[u] = 0
@@ -351,9 +350,10 @@ def walk(U: Units, S, dev, count, phased: bool, moves: int, temperature: float, 
     n, slots = S.shape
     changed, flags, seen = np.empty(n, np.int64), np.empty(2 * n + 1, np.int64), np.empty(n, np.int64)
     scratch = np.empty(2 * n + 2, np.int64)
-    units, counters = U.cls.shape[0], U.c_unit.shape[0]
-    c_stamp, c_touched, c_old = np.zeros(counters, np.int64), np.empty(counters, np.int64), np.empty(counters, np.int64)
-    u_stamp, u_touched, u_old = np.zeros(units, np.int64), np.empty(units, np.int64), np.empty(units, np.int64)
+    n_units, n_counters = U.cls.shape[0], U.c_unit.shape[0]
+    c_stamp, c_touched = np.zeros(n_counters, np.int64), np.empty(n_counters, np.int64)
+    c_old = np.empty(n_counters, np.int64)
+    u_stamp, u_touched, u_old = np.zeros(n_units, np.int64), np.empty(n_units, np.int64), np.empty(n_units, np.int64)
     b_stamp = np.zeros(n * slots, np.int64)
     before = S.copy()  # S as it was before the move (equal to S between moves)
     # the arrays the loop reads, as locals (reading a field of U in the loop costs a reference count)
@@ -363,11 +363,11 @@ def walk(U: Units, S, dev, count, phased: bool, moves: int, temperature: float, 
     c_a, c_b, pptr, plist, sptr, slist = U.c_a, U.c_b, U.pptr, U.plist, U.sptr, U.slist
     tptr, tlist, lo, hi = U.tptr, U.tlist, U.lo, U.hi
     hard, soft = 0, 0
-    for u in range(units):
-        if U.hard[u]:
+    for u in range(n_units):
+        if is_hard[u]:
             hard += dev[u]
         else:
-            soft += U.pen[u] * dev[u]
+            soft += pen[u] * dev[u]
     current = soft + weight * hard
     feasible = 0
     for step in range(1, moves + 1):
@@ -434,7 +434,7 @@ def walk(U: Units, S, dev, count, phased: bool, moves: int, temperature: float, 
                     new_hard += d
                 else:
                     new_soft += pen[u] * d
-        w = 0  # whole units recounted
+        w = 0  # SE1 units recounted
         for x in range(k):
             t = changed[x]
             for y in range(wptr[t], wptr[t + 1]):
