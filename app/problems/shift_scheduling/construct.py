@@ -41,8 +41,8 @@ POLISH_SHARE = 0.3  # of the time left after it: a last whole-model solve, from 
 # The last solve runs only CP-SAT's neighbourhood subsolvers (6 of them, interleaved on the run's threads).
 # At 2 workers CP-SAT's default keeps one worker on the full max_lp search and leaves one thread for all
 # the neighbourhoods. From the same annealed roster (20 s, 2 seeds) Instance12 went 4735 -> 4552 / 4545
-# with neighbourhoods only, against 4659 / 4656 with the default; in whole runs at 60 s Instance11 and 12
-# ended 3-4 % lower and Instance7, 8 and 10 about where they were (README, "How a roster is searched").
+# with neighbourhoods only, against 4659 / 4656 with the default; whole runs at 60 s, in-process, ended 3 %
+# lower on Instance11 and 12, 0.4-1.9 % higher on Instance7, 8 and 10 (README, "How a roster is searched").
 # It proves nothing: the first solve is the one that proves small rosters optimal.
 POLISH_PARAMS = {"use_lns_only": True}
 
