@@ -16,7 +16,8 @@ linearly with the roster.
 The strategy (`search`): build the roster this way and offer it to the runner (which checks it and
 keeps it as the first incumbent); then one whole-model CP-SAT solve for WHOLE_SHARE of the time left,
 which proves the small rosters optimal and improves the others fast at first; then simulated annealing
-(anneal.py) from the best roster so far, for the rest of the time. The whole-model solve is not hinted
+(anneal.py) from the best roster so far; last, the whole model again from the annealed roster, with
+CP-SAT's neighbourhood subsolvers only (POLISH_PARAMS), for the time left. The first whole-model solve is not hinted
 with the construction: hinted, it ended better on some rosters and worse on others, within the noise of
 one seed, so the construction only means a roster to look at. A resumed run skips the construction and
 hints its checkpoint. Only the input's size and the time left steer it.
@@ -38,12 +39,9 @@ STEP_SECONDS = 2.0  # wall-clock cap of one step (its first roster takes 0.01-0.
 SHARE = 0.25  # the construction stops, unfinished, after this share of the time limit
 WHOLE_SHARE = 0.4  # of the time left after the construction: the whole-model solve; annealing gets the rest
 POLISH_SHARE = 0.3  # of the time left after it: a last whole-model solve, from the annealed roster
-# The last solve runs only CP-SAT's neighbourhood subsolvers (6 of them, interleaved on the run's threads).
-# At 2 workers CP-SAT's default keeps one worker on the full max_lp search and leaves one thread for all
-# the neighbourhoods. From the same annealed roster (20 s, 2 seeds) Instance12 went 4735 -> 4552 / 4545
-# with neighbourhoods only, against 4659 / 4656 with the default; whole runs at 60 s, in-process, ended 3 %
-# lower on Instance11 and 12, 0.4-1.9 % higher on Instance7, 8 and 10 (README, "How a roster is searched").
-# It proves nothing: the first solve is the one that proves small rosters optimal.
+# The last solve: only CP-SAT's neighbourhood subsolvers, on all the run's threads (its default at 2 workers
+# keeps one on the full max_lp search and shares the other among the neighbourhoods). It proves nothing;
+# the first solve proves the small rosters. Measured: README, "How a roster is searched".
 POLISH_PARAMS = {"use_lns_only": True}
 
 
@@ -81,7 +79,8 @@ def construct(ctx: Any) -> Roster | None:
 
 def search(ctx: Any) -> str | None:
     """The strategy the runner drives (see SearchContext in app/problems/base.py): the construction, the
-    whole-model solve for WHOLE_SHARE of the time, then annealing (anneal.py) from its best roster."""
+    whole-model solve for WHOLE_SHARE of the time, annealing (anneal.py) from its best roster, then the
+    whole model again from the annealed roster for the last POLISH_SHARE."""
     inp: Input = ctx.inp
     if ctx.checkpoint is None and len(inp.staff) > group_size(inp):  # one group: that is the whole model
         roster = construct(ctx)
