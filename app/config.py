@@ -65,6 +65,8 @@ class Settings:
     # Queued runs: at most this many per user, and in total; past either, submissions get a 503.
     MAX_QUEUED_PER_USER: int = field(default_factory=lambda: _int("MAX_QUEUED_PER_USER", 20))
     MAX_QUEUED_TOTAL: int = field(default_factory=lambda: _int("MAX_QUEUED_TOTAL", 500))
+    # Runs one batch submission (POST /api/v1/runs/batch) may carry; each counts against the limits above.
+    MAX_BATCH_RUNS: int = field(default_factory=lambda: _int("MAX_BATCH_RUNS", 100))
     # Seconds a client is told to wait (Retry-After) when the queue is full.
     QUEUE_FULL_RETRY_AFTER: int = field(default_factory=lambda: _int("QUEUE_FULL_RETRY_AFTER", 60))
     # Solver defaults: time limits in seconds, CP-SAT search workers per solve.

@@ -1,4 +1,4 @@
-"""Idempotent submits: POST /api/v1/runs with an Idempotency-Key header.
+"""Idempotent submits: POST /api/v1/runs (and /runs/batch) with an Idempotency-Key header.
 
 A retry with the same key and the same body gets the run the first request created (for 24 hours);
 the same key with another body is refused. The run and its key are inserted in one transaction and the
@@ -72,8 +72,46 @@ def submit(data: Any, settings: Settings, key: str, user: Any = runs.CURRENT) ->
             raise
         log.info("Idempotency-Key %r: a concurrent duplicate committed run %s first", key, earlier.id)
         return earlier, False
-    runs.enqueue(run, settings, started, inline=runs.solves_inline(sub._size, settings))
+    runs.enqueue([(run, sub)], settings, started)
     return run, True
+
+
+def submit_many(items: Any, settings: Settings, key: str, user: Any = runs.CURRENT) -> tuple[list[Run], bool]:
+    """A batch (runs.submit_many) with a key: (runs, True) if this call created them, (runs, False) for
+    a replay. Each run has a key record of its own ("<owner>:<key>", a unit separator, its position),
+    all inserted with the runs in one transaction."""
+    check_key(key)
+    started = time.perf_counter()
+    user = runs._user(user)
+    base = f"{getattr(user, 'id', None) or 0}:{key}"
+    digest = fingerprint(items)
+    count = len(items) if isinstance(items, list) else 0
+    earlier = _replay_batch(base, count, digest, settings)
+    if earlier is not None:
+        return earlier, False
+    prepared = runs.prepare_many(items, settings, user)
+    batch = [run for run, _ in prepared]
+    keys = [_item_key(base, i) for i in range(len(batch))]
+    try:
+        with db.write(settings.DATABASE_URL) as conn:
+            conn.execute(delete(IdempotencyKey).where(IdempotencyKey.key.in_(keys), IdempotencyKey.created_at < utcnow() - TTL))
+            runs.insert_runs(conn, batch)
+            now = utcnow()
+            rows = [{"key": k, "fingerprint": digest, "run_id": run.id, "created_at": now} for k, run in zip(keys, batch, strict=True)]
+            conn.execute(insert(IdempotencyKey), rows)
+    except IntegrityError:
+        earlier = _replay_batch(base, count, digest, settings)
+        if earlier is None:
+            raise
+        log.info("Idempotency-Key %r: a concurrent duplicate committed its batch first", base)
+        return earlier, False
+    runs.enqueue(prepared, settings, started)
+    return batch, True
+
+
+def _item_key(base: str, position: int) -> str:
+    # A client's key is printable, so no single submission's key can equal a batch item's.
+    return f"{base}\x1f{position}"
 
 
 def _is(key: str):
@@ -82,15 +120,34 @@ def _is(key: str):
 
 def _replay(key: str, digest: str, settings: Settings) -> Run | None:
     """The run an unexpired record of `key` points to; KeyReused if it was made for another body."""
-    with db.get_engine(settings.DATABASE_URL).connect() as conn:
-        found = conn.execute(
-            select(IdempotencyKey.fingerprint, IdempotencyKey.run_id, IdempotencyKey.created_at).where(_is(key))
-        ).first()
+    found = _records([key], settings).get(key)
     if found is None or _expired(found.created_at):
         return None
     if found.fingerprint != digest:
         raise KeyReused(key)
     return runs.get(found.run_id, settings, owner=None)  # the key is already the owner's own
+
+
+def _replay_batch(base: str, count: int, digest: str, settings: Settings) -> list[Run] | None:
+    """The runs an unexpired batch under `base` created (same body: same count); KeyReused if that
+    batch had another body."""
+    keys = [_item_key(base, i) for i in range(max(count, 1))]
+    found = _records(keys, settings)
+    first = found.get(keys[0])
+    if first is None or _expired(first.created_at):
+        return None
+    if first.fingerprint != digest or len(found) != len(keys):
+        raise KeyReused(base.split(":", 1)[1])
+    return [runs.get(found[k].run_id, settings, owner=None) for k in keys]
+
+
+def _records(keys: list[str], settings: Settings) -> dict:
+    with db.get_engine(settings.DATABASE_URL).connect() as conn:
+        rows = conn.execute(
+            select(IdempotencyKey.key, IdempotencyKey.fingerprint, IdempotencyKey.run_id, IdempotencyKey.created_at)
+            .where(IdempotencyKey.key.in_(keys))
+        ).all()
+    return {row.key: row for row in rows}
 
 
 def _expired(created_at) -> bool:

@@ -38,4 +38,11 @@ def _setting(name: str):
 
 # One shared budget for every way of starting a run (API, form, "solve again").
 submit_limit = limiter.shared_limit(_setting("RATE_LIMIT_SUBMIT"), scope="submit", key_func=user_key)
+
+
+def submit_limit_of(cost):
+    """The same shared budget, charged `cost()` submissions per request (a batch: one per run)."""
+    return limiter.shared_limit(_setting("RATE_LIMIT_SUBMIT"), scope="submit", key_func=user_key, cost=cost)
+
+
 login_limit = limiter.shared_limit(_setting("RATE_LIMIT_LOGIN"), scope="login", key_func=get_remote_address)

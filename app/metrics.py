@@ -37,7 +37,7 @@ QUEUE_WAIT_SECONDS = Histogram(
 )
 SUBMIT_SECONDS = Histogram(
     "solvequeue_submit_seconds",
-    "Time to validate, store and enqueue a submission",
+    "Time to validate, store and enqueue a submission (a batch: all its runs)",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, float("inf")),
 )
 RECONCILER_ACTIONS = Counter("solvequeue_reconciler_actions", "Runs the reconciler re-enqueued or failed", ["action"])

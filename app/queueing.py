@@ -5,6 +5,7 @@ Jobs are enqueued by dotted name, so the web process never imports the worker co
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 from redis import Redis
@@ -13,6 +14,7 @@ from redis.retry import Retry as RedisRetry
 from rq import Queue, Retry
 from rq.exceptions import NoSuchJobError
 from rq.job import Job
+from rq.queue import EnqueueData
 
 from app.models import PRIORITIES, job_id_for
 
@@ -53,20 +55,53 @@ def enqueue_solve(
 ) -> Job:
     """Put solve_run(run_id) on the run's priority queue (a resumed run: at its front). Call only after
     the run row is committed. `inline`: small enough to solve in the worker process (no fork)."""
-    return queue(redis, priority).enqueue(
+    return enqueue_solves(redis, [Solve(run_id, priority, time_limit, inline)], grace, at_front=at_front)[0]
+
+
+@dataclass(frozen=True)
+class Solve:
+    """One committed run to enqueue (see enqueue_solves)."""
+
+    run_id: int
+    priority: str
+    time_limit: float
+    inline: bool = False
+
+
+def enqueue_solves(redis: Redis, solves: list[Solve], grace: int, at_front: bool = False) -> list[Job]:
+    """Enqueue several runs' solves in one Redis transaction (a batch submission: one round trip, and
+    either every job is queued or none is). Call only after the run rows are committed."""
+    with redis.pipeline() as pipe:
+        jobs = [
+            job
+            for priority in PRIORITIES
+            if (mine := [s for s in solves if s.priority == priority])
+            for job in queue(redis, priority).enqueue_many(
+                [_job_data(s, grace, at_front) for s in mine], pipeline=pipe
+            )
+        ]
+        if len(jobs) != len(solves):
+            raise ValueError("unknown priority in " + ", ".join(sorted({s.priority for s in solves})))
+        pipe.execute()
+    order = {job_id_for(s.run_id): i for i, s in enumerate(solves)}
+    return sorted(jobs, key=lambda job: order[job.id])
+
+
+def _job_data(solve: Solve, grace: int, at_front: bool) -> EnqueueData:
+    return Queue.prepare_data(
         SOLVE_JOB,
-        run_id,
-        job_id=job_id_for(run_id),
+        (solve.run_id,),
+        job_id=job_id_for(solve.run_id),
         # Last-resort hard kill only: the solve stops itself at its deadline (cooperative stop).
-        job_timeout=int(time_limit) + grace,
+        timeout=int(solve.time_limit) + grace,
         # A work horse killed mid-solve (OOM, SIGKILL) is retried at once, ahead of runs that have not
         # started, and resumes from its checkpoint.
         retry=Retry(max=RQ_RETRIES, enqueue_at_front=True),
         at_front=at_front,
         result_ttl=24 * 3600,
         failure_ttl=7 * 24 * 3600,
-        description=f"solve run {run_id}",
-        meta={"inline": True} if inline else None,
+        description=f"solve run {solve.run_id}",
+        meta={"inline": True} if solve.inline else None,
     )
 
 

@@ -229,17 +229,20 @@ QUEUED_COUNTS = select(
 )
 
 
-def check_capacity(settings: Settings, owner_id: int | None) -> None:
-    """Refuse a new run while the user already has MAX_QUEUED_PER_USER waiting, or the queue is full."""
+def check_capacity(settings: Settings, owner_id: int | None, count: int = 1) -> None:
+    """Refuse `count` new runs if the user would have more than MAX_QUEUED_PER_USER waiting, or the
+    queue more than MAX_QUEUED_TOTAL."""
     with db.get_engine(settings.DATABASE_URL).connect() as conn:
         caps = {"cap_total": settings.MAX_QUEUED_TOTAL, "cap_user": settings.MAX_QUEUED_PER_USER}
         total, mine = conn.execute(QUEUED_COUNTS, {"owner": owner_id, **caps}).one()
     wait = settings.QUEUE_FULL_RETRY_AFTER
-    if owner_id is not None and mine >= settings.MAX_QUEUED_PER_USER:
-        raise QueueFull(f"you already have {mine} runs waiting (at most {settings.MAX_QUEUED_PER_USER}); "
+    these = "" if count == 1 else f", and these {count} would make {mine + count}"
+    if owner_id is not None and mine + count > settings.MAX_QUEUED_PER_USER:
+        raise QueueFull(f"you already have {mine} runs waiting{these} (at most {settings.MAX_QUEUED_PER_USER}); "
                         "wait for some to start, or cancel some", wait)
-    if total >= settings.MAX_QUEUED_TOTAL:
-        raise QueueFull(f"the queue is full ({total} runs waiting); try again in a minute", wait)
+    if total + count > settings.MAX_QUEUED_TOTAL:
+        these = "" if count == 1 else f"; these {count} would make {total + count}, more than {settings.MAX_QUEUED_TOTAL}"
+        raise QueueFull(f"the queue is full ({total} runs waiting{these}); try again in a minute", wait)
 
 
 def submit(data: Any, settings: Settings, user: Any = CURRENT) -> Run:
@@ -251,8 +254,20 @@ def submit(data: Any, settings: Settings, user: Any = CURRENT) -> Run:
     # the ORM's unit of work and per-call statement building cost several times the insert itself.
     with db.write(settings.DATABASE_URL) as conn:
         insert_run(conn, run)
-    enqueue(run, settings, started, inline=solves_inline(sub._size, settings))
+    enqueue([(run, sub)], settings, started)
     return run
+
+
+def submit_many(items: Any, settings: Settings, user: Any = CURRENT) -> list[Run]:
+    """A batch: validate every submission, check the queue has room for all, store them in one
+    transaction and enqueue them in one Redis transaction. All or nothing: one bad submission refuses
+    the batch (its errors' paths start with runs[i]) and stores nothing. Returns the runs in order."""
+    started = time.perf_counter()
+    prepared = prepare_many(items, settings, user)
+    with db.write(settings.DATABASE_URL) as conn:
+        insert_runs(conn, [run for run, _ in prepared])
+    enqueue(prepared, settings, started)
+    return [run for run, _ in prepared]
 
 
 def prepare(data: Any, settings: Settings, user: Any = CURRENT) -> tuple[Run, Submission]:
@@ -261,10 +276,41 @@ def prepare(data: Any, settings: Settings, user: Any = CURRENT) -> tuple[Run, Su
     user = _user(user)
     caps = Caps.of(settings, user)
     sub, inp = parse_submission(data, settings, caps)
-    owner_id = getattr(user, "id", None)
-    check_capacity(settings, owner_id)
-    run = Run(
-        owner_id=owner_id,
+    check_capacity(settings, getattr(user, "id", None))
+    return _new_run(sub, inp, caps, user), sub
+
+
+def prepare_many(items: Any, settings: Settings, user: Any = CURRENT) -> list[tuple[Run, Submission]]:
+    """`prepare` for a batch (a list of submissions): every item's errors at once, under runs[i]."""
+    user = _user(user)
+    caps = Caps.of(settings, user)
+    most = settings.MAX_BATCH_RUNS
+    if not isinstance(items, list) or not 1 <= len(items) <= most:
+        got = f"{len(items)} items" if isinstance(items, list) else f"a JSON {_json_kind(items)}"
+        raise InputError([{"path": "runs", "message": f"expected a list of 1 to {most} submissions, got {got}"}])
+    parsed, errors = [], []
+    for i, data in enumerate(items):
+        try:
+            parsed.append(parse_submission(data, settings, caps))
+        except InputError as exc:
+            errors += [{**e, "path": _under(f"runs[{i}]", e["path"])} for e in exc.errors]
+    if errors:
+        raise InputError(errors[:MAX_ERRORS])
+    check_capacity(settings, getattr(user, "id", None), count=len(parsed))
+    return [(_new_run(sub, inp, caps, user), sub) for sub, inp in parsed]
+
+
+MAX_ERRORS = 100  # a batch of bad submissions: the first this many errors (each names its run)
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {dict: "object", str: "string", bool: "boolean", int: "number", float: "number", type(None): "null"}
+    return kinds.get(type(value), "value")
+
+
+def _new_run(sub: Submission, inp: dict[str, Any], caps: Caps, user: Any) -> Run:
+    return Run(
+        owner_id=getattr(user, "id", None),
         problem_type=sub.problem_type,
         name=sub.name or (f"{sub.demo} demo" if sub.demo else f"{sub.problem_type} run"),
         priority=sub.priority,
@@ -275,7 +321,6 @@ def prepare(data: Any, settings: Settings, user: Any = CURRENT) -> tuple[Run, Su
         maximize=sub._maximize,
         stats={"seed": sub.seed},
     )
-    return run, sub
 
 
 def insert_run(conn: Connection, run: Run) -> None:
@@ -283,35 +328,44 @@ def insert_run(conn: Connection, run: Run) -> None:
     run.id = conn.execute(INSERT_RUN, run.model_dump(exclude={"id"})).scalar_one()
 
 
-def enqueue(run: Run, settings: Settings, started: float, inline: bool = False) -> None:
-    """Enqueue a committed run's solve; count and log the submission (`started`: perf_counter at arrival).
-    `inline`: small enough to solve in the worker process (solves_inline)."""
+def insert_runs(conn: Connection, batch: list[Run]) -> None:
+    """INSERT several runs in one statement inside the caller's transaction; sets each run.id."""
+    ids = conn.execute(INSERT_RUNS, [run.model_dump(exclude={"id"}) for run in batch]).scalars().all()
+    for run, run_id in zip(batch, ids, strict=True):
+        run.id = run_id
+
+
+INSERT_RUNS = insert(Run).returning(Run.id, sort_by_parameter_order=True)
+
+
+def enqueue(submitted: list[tuple[Run, Submission]], settings: Settings, started: float) -> None:
+    """Enqueue committed runs' solves (several: in one Redis transaction); count and log each submission
+    (`started`: perf_counter at arrival). A small run is marked to solve in the worker process
+    (solves_inline)."""
+    solves = [
+        queueing.Solve(run.id, run.priority, run.time_limit, solves_inline(sub._size, settings))
+        for run, sub in submitted
+    ]
     try:
-        queueing.enqueue_solve(
-            queueing.connect(settings.REDIS_URL),
-            run.id,
-            run.priority,
-            run.time_limit,
-            settings.JOB_TIMEOUT_GRACE,
-            inline=inline,
-        )
+        queueing.enqueue_solves(queueing.connect(settings.REDIS_URL), solves, settings.JOB_TIMEOUT_GRACE)
     except RedisError:
         # The row is the truth: the reconciler enqueues queued runs whose job is missing.
-        log.exception("run %s stored but not enqueued; the reconciler will enqueue it", run.id)
+        log.exception("runs %s stored but not enqueued; the reconciler will enqueue them", [s.run_id for s in solves])
     took = time.perf_counter() - started
-    metrics.RUNS_SUBMITTED.labels(run.problem_type).inc()
     metrics.SUBMIT_SECONDS.observe(took)
-    logs.event(
-        log,
-        "submit",
-        run_id=run.id,
-        problem_type=run.problem_type,
-        status=run.status,
-        priority=run.priority,
-        time_limit=run.time_limit,
-        threads=run.threads,
-        duration=took,
-    )
+    for run, _ in submitted:
+        metrics.RUNS_SUBMITTED.labels(run.problem_type).inc()
+        logs.event(
+            log,
+            "submit",
+            run_id=run.id,
+            problem_type=run.problem_type,
+            status=run.status,
+            priority=run.priority,
+            time_limit=run.time_limit,
+            threads=run.threads,
+            duration=took,
+        )
 
 
 RunT = TypeVar("RunT", "Run", "LiveRun")

@@ -8,7 +8,8 @@ It starts a private stack (bench/stack.py: own redis-server, temp SQLite file or
 with the Procfile's settings, N real `rq worker` processes with SOLVER_THREADS=1) and measures:
 
 - burst: N tiny runs (shift scheduling, demo "tiny": a 3-person week, solved in milliseconds)
-  submitted at once over the API; runs/s from the first submit to the last run's end.
+  submitted at once over the API; runs/s from the first submit to the last run's end. Once with one
+  POST per run (8 client threads), once as POST /runs/batch of --batch runs each (as a sweep would).
 - drain: the same, with the workers paused while the runs are submitted: the rate at which they empty
   a full queue, timed from their resumption (the web's work no longer shares the 2 cores with them).
 - overhead per run = worker time - solver wall time (CP-SAT's own solve time). A worker that always
@@ -57,14 +58,22 @@ def percentile(samples: list[float], p: float) -> float:
     return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
-def submit_burst(api: Api, n: int, clients: int = 8) -> list[int]:
+def submit_burst(api: Api, n: int, clients: int = 8, batch: int = 0) -> list[int]:
+    """`n` runs over the API from `clients` threads: one POST each, or (`batch` > 0) POST /runs/batch
+    with up to `batch` runs each."""
     def one(_):
         status, body = api.call("POST", "/api/v1/runs", BODY)
         assert status == 202, (status, body)
-        return body["id"]
+        return [body["id"]]
 
+    def many(size):
+        status, body = api.call("POST", "/api/v1/runs/batch", {"runs": [BODY] * size})
+        assert status == 202, (status, body)
+        return [doc["id"] for doc in body["items"]]
+
+    sizes = [min(batch, n - i) for i in range(0, n, batch)] if batch else range(n)
     with ThreadPoolExecutor(clients) as pool:
-        return list(pool.map(one, range(n)))
+        return [run_id for ids in pool.map(many if batch else one, sizes) for run_id in ids]
 
 
 def finished(database_url: str, ids: list[int]) -> list[Run]:
@@ -114,7 +123,7 @@ def verify(database_url: str, runs: list[Run]) -> list[str]:
     return problems
 
 
-def burst(stack: Stack, api: Api, n: int, drain: bool = False) -> dict:
+def burst(stack: Stack, api: Api, n: int, drain: bool = False, batch: int = 0) -> dict:
     """`n` tiny runs submitted at once; runs/s from the first submit to the last end. With `drain` the
     workers are paused (SIGSTOP) while the runs are submitted and timed from their resumption: the rate
     at which the workers empty a full queue, without the web's submissions competing for the 2 cores
@@ -125,7 +134,7 @@ def burst(stack: Stack, api: Api, n: int, drain: bool = False) -> dict:
             os.kill(pid, signal.SIGSTOP)
     t0 = time.time()
     try:
-        ids = submit_burst(api, n)
+        ids = submit_burst(api, n, batch=batch)
     finally:
         if drain:
             t0 = time.time()
@@ -213,6 +222,7 @@ def measure(args, inline: bool, celery: bool) -> tuple[dict, list[float], dict |
         submit_burst(api, 4)  # warm-up: imports, demo caches, connections
         time.sleep(2)
         ours = burst(stack, api, args.runs)
+        ours["batched"] = burst(stack, api, args.runs, batch=args.batch)
         ours["drain"] = burst(stack, api, args.runs, drain=True)
         idle = idle_latency(stack, api, args.idle)
         theirs = celery_burst(stack, args.runs, args.workers) if celery else None
@@ -226,6 +236,11 @@ def report(label: str, args, ours: dict, idle: list[float]) -> None:
     )
     seconds = ours["seconds"]
     print(f"  throughput            {ours['rate']:8.1f} runs/s   ({seconds:.2f} s, submitted over HTTP meanwhile)")
+    batched = ours["batched"]
+    print(
+        f"  throughput, batches   {batched['rate']:8.1f} runs/s   ({batched['seconds']:.2f} s, submitted meanwhile "
+        f"as POST /runs/batch of {args.batch})"
+    )
     drain = ours["drain"]
     print(
         f"  draining a full queue {drain['rate']:8.1f} runs/s   ({drain['seconds']:.2f} s; overhead p50 / p99 "
@@ -237,7 +252,8 @@ def report(label: str, args, ours: dict, idle: list[float]) -> None:
         "   (worker time - solver wall time; target p50 <= 15 ms)"
     )
     print(f"  idle submit->terminal p50 {percentile(idle, 50) * 1000:.1f} ms, p99 {percentile(idle, 99) * 1000:.1f} ms")
-    print(f"  every run stored, checked, with progress points: {'yes' if not ours['bad'] else ours['bad'][:5]}")
+    bad = ours["bad"] + batched["bad"] + drain["bad"]
+    print(f"  every run stored, checked, with progress points: {'yes' if not bad else bad[:5]}")
 
 
 def main() -> None:
@@ -245,6 +261,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=400)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--idle", type=int, default=30, help="runs for the idle latency")
+    parser.add_argument("--batch", type=int, default=100, help="runs per POST /runs/batch in the batched burst")
     parser.add_argument("--no-celery", action="store_true")
     parser.add_argument("--no-fork", action="store_true", help="skip the forking-work-horse comparison")
     parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL database on localhost")
@@ -261,7 +278,8 @@ def main() -> None:
             f"solver wall p50 {theirs['solver_p50'] * 1000:.1f} ms)"
         )
         print(
-            f"  ratio SolveQueue / Celery: {ours['rate'] / theirs['rate']:.2f} (submitted over HTTP meanwhile), "
+            f"  ratio SolveQueue / Celery: {ours['rate'] / theirs['rate']:.2f} (one POST per run, meanwhile), "
+            f"{ours['batched']['rate'] / theirs['rate']:.2f} (batches of {args.batch}, meanwhile), "
             f"{ours['drain']['rate'] / theirs['rate']:.2f} (draining a full queue)  (target >= 1)"
         )
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from redis.exceptions import RedisError
 
 from app import cluster, idempotency, jsondoc, limits, problems, runs, solver_logs
@@ -16,6 +16,7 @@ from app.api import errors, serialize
 from app.api.openapi import document
 from app.auth import admin_required, current_user, login_manager
 from app.models import RunStatus
+from app.problems import InputError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 errors.register(bp)
@@ -43,6 +44,32 @@ def create():
         run, created = idempotency.submit(_json_body(), _settings(), key)
     location = url_for("api.show", run_id=run.id)
     return jsonify(serialize.run(run)), 202 if created else 200, {"Location": location}
+
+
+def _batch_cost() -> int:
+    """What a batch costs against the submission rate limit: one per run it carries."""
+    try:
+        doc = _json_body()
+    except errors.ApiError:
+        return 1  # refused anyway, by the view
+    items = doc.get("runs") if isinstance(doc, dict) else None
+    return min(len(items), _settings().MAX_BATCH_RUNS) if isinstance(items, list) and items else 1
+
+
+@bp.post("/runs/batch")
+@limits.submit_limit_of(_batch_cost)
+def create_batch():
+    """Many runs in one request: {"runs": [submission, ...]}. All are stored, or none (a 4xx says which
+    submission is wrong, under runs[i]); 202 with the runs in the order sent."""
+    doc = _json_body()
+    if not isinstance(doc, dict) or set(doc) != {"runs"}:
+        raise InputError([{"path": "(root)", "message": 'expected an object with one field, "runs": a list of submissions'}])
+    key = request.headers.get(idempotency.HEADER)
+    if key is None:
+        batch, created = runs.submit_many(doc["runs"], _settings()), True
+    else:
+        batch, created = idempotency.submit_many(doc["runs"], _settings(), key)
+    return jsonify(items=[serialize.run(run) for run in batch]), 202 if created else 200
 
 
 @bp.get("/runs/<int:run_id>")
@@ -126,7 +153,20 @@ def openapi():
 
 
 def _json_body():
-    """The request's JSON document; 415 if it is not JSON, 400 (with the position) if it is malformed."""
+    """The request's JSON document; 415 if it is not JSON, 400 (with the position) if it is malformed.
+    Read once per request (a batch's rate-limit cost reads it before the view)."""
+    if "json_body" not in g:
+        try:
+            g.json_body = _read_json_body(), None
+        except errors.ApiError as exc:
+            g.json_body = None, exc
+    doc, error = g.json_body
+    if error is not None:
+        raise error
+    return doc
+
+
+def _read_json_body():
     if not request.mimetype or request.mimetype != "application/json":
         raise errors.ApiError(415, "unsupported_media_type", "send the run as application/json")
     raw = request.get_data(cache=False)  # raises 413 past MAX_CONTENT_LENGTH (chunked bodies too)

@@ -163,6 +163,33 @@ def document(settings: Settings) -> dict:
                     ),
                 },
             },
+            "/api/v1/runs/batch": {
+                "post": {
+                    "summary": f"Submit up to {settings.MAX_BATCH_RUNS} runs at once, all or none",
+                    "description": "Every submission is validated first: one bad submission refuses the batch "
+                    "(422, its errors under runs[i]) and nothing is stored. Each run counts against the rate "
+                    "limit and the queue caps like a single submission. With an Idempotency-Key, a retry with "
+                    "the same body returns the same runs (200).",
+                    "operationId": "createRuns",
+                    "parameters": [IDEMPOTENCY_KEY],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Batch"}}},
+                    },
+                    "responses": _signed_in(
+                        {
+                            "200": _json("RunList", "A retry with the same Idempotency-Key and body: the runs it created"),
+                            "202": _json("RunList", "Stored and queued, in the order sent"),
+                            "400": _error("Malformed JSON, or nested too deep"),
+                            "413": _error("Body too large"),
+                            "415": _error("Not application/json"),
+                            "422": _error("Invalid fields (paths under runs[i]), or an Idempotency-Key reused for another body"),
+                            "429": {**_error("Too many submissions"), "headers": RETRY_AFTER},
+                            "503": {**_error("Too many runs queued (yours or in total)"), "headers": RETRY_AFTER},
+                        }
+                    ),
+                },
+            },
             "/api/v1/runs/{run_id}": {
                 "get": {
                     "summary": "A run with its progress points and, when done, its result",
@@ -279,6 +306,24 @@ def document(settings: Settings) -> dict:
                             },
                         },
                     },
+                },
+                "Batch": {
+                    "type": "object",
+                    "required": ["runs"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "runs": {
+                            "type": "array",
+                            "minItems": 1,
+                            "maxItems": settings.MAX_BATCH_RUNS,
+                            "items": {"$ref": "#/components/schemas/Submission"},
+                        }
+                    },
+                },
+                "RunList": {
+                    "type": "object",
+                    "required": ["items"],
+                    "properties": {"items": {"type": "array", "items": {"$ref": "#/components/schemas/Run"}}},
                 },
                 "Run": {
                     "type": "object",
