@@ -40,14 +40,35 @@ class Client:
         `parameters`: CP-SAT parameters from the server's allow-list, e.g. {"relative_gap_limit": 0.01};
         `options`: name, priority ("high" | "default" | "low"), threads, seed.
         """
-        inp: dict[str, Any] = {"model": encoding.encode(model, model_format), "model_format": model_format}
-        if variables is not None:
-            inp["variables"] = list(variables)
-        if parameters:
-            inp["parameters"] = dict(parameters)
-        run = self.submit_problem("cpsat_model", inp, time_limit=time_limit, **options)
-        run.model = model
-        return run
+        return self.submit_many([model], time_limit, variables=variables, parameters=parameters,
+                                model_format=model_format, batch=False, **options)[0]
+
+    def submit_many(
+        self,
+        models: list[cp_model.CpModel | cp_model_pb2.CpModelProto],
+        time_limit: float | None = 60,
+        *,
+        variables: list[str] | None = None,
+        parameters: dict[str, Any] | None = None,
+        model_format: str = "base64",
+        batch: bool = True,
+        **options: Any,
+    ) -> list[Run]:
+        """Solve several CP-SAT models (a sweep, one model per scenario) with the same settings: one
+        request (POST /api/v1/runs/batch, up to the server's MAX_BATCH_RUNS), all queued or none.
+        Returns the queued Runs in the order given. Arguments as for `submit`."""
+        bodies = []
+        for model in models:
+            inp: dict[str, Any] = {"model": encoding.encode(model, model_format), "model_format": model_format}
+            if variables is not None:
+                inp["variables"] = list(variables)
+            if parameters:
+                inp["parameters"] = dict(parameters)
+            bodies.append(_submission("cpsat_model", inp, None, time_limit, options))
+        runs = self._post(bodies) if batch else [Run(self, self.request("POST", "/api/v1/runs", bodies[0]))]
+        for run, model in zip(runs, models, strict=True):
+            run.model = model
+        return runs
 
     def submit_problem(
         self,
@@ -60,14 +81,16 @@ class Client:
     ) -> Run:
         """Submit one of the server's problem types: `data` is its input (a dict, or a file's text with
         format=...), or name a `demo`. Options: format, name, priority, threads, seed."""
-        body: dict[str, Any] = {"problem_type": problem_type, **options}
-        if demo is not None:
-            body["demo"] = demo
-        else:
-            body["input"] = data
-        if time_limit is not None:
-            body["time_limit"] = time_limit
+        body = _submission(problem_type, data, demo, time_limit, options)
         return Run(self, self.request("POST", "/api/v1/runs", body))
+
+    def submit_batch(self, submissions: list[dict[str, Any]]) -> list[Run]:
+        """Several submissions as the API takes them ({"problem_type", "input" or "demo", ...}) in one
+        request: all queued or none (InvalidInput names the bad ones as runs[i].field)."""
+        return self._post(list(submissions))
+
+    def _post(self, bodies: list[dict[str, Any]]) -> list[Run]:
+        return [Run(self, doc) for doc in self.request("POST", "/api/v1/runs/batch", {"runs": bodies})["items"]]
 
     def run(self, run_id: int) -> Run:
         """A run already on the server, by id."""
@@ -88,6 +111,17 @@ class Client:
                 return json.loads(resp.read() or b"{}")
         except urllib.error.HTTPError as exc:
             raise _error(exc) from None
+
+
+def _submission(problem_type: str, data: Any, demo: str | None, time_limit: float | None, options: dict) -> dict:
+    body: dict[str, Any] = {"problem_type": problem_type, **options}
+    if demo is not None:
+        body["demo"] = demo
+    else:
+        body["input"] = data
+    if time_limit is not None:
+        body["time_limit"] = time_limit
+    return body
 
 
 def _error(exc: urllib.error.HTTPError) -> SolveQueueError:

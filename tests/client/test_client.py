@@ -70,6 +70,25 @@ def test_server_errors_are_exceptions_with_field_paths(live_server, token):
         client.run(10**6)
 
 
+def test_a_sweep_of_models_goes_in_one_request_and_each_run_keeps_its_model(live_server, token, worker):
+    sweep = []
+    for cap in (5, 11, 17):
+        model, xs = weights_model()
+        model.add(sum(xs) <= cap)
+        sweep.append((model, xs))
+    client = solvequeue.Client(live_server, token=token)
+    runs = client.submit_many([m for m, _ in sweep], time_limit=20, name="weights sweep")
+    assert [r.status for r in runs] == ["queued"] * 3 and len({r.id for r in runs}) == 3
+    for run, (_, xs) in zip(runs, sweep, strict=True):
+        run.wait(timeout=60)
+        assert run.status == "succeeded" and run.solver_status == "OPTIMAL", run.doc
+        assert run.objective == run.value(sum((3 * i + 1) * x for i, x in enumerate(xs)))
+    assert runs[0].objective <= runs[1].objective <= runs[2].objective
+    with pytest.raises(solvequeue.InvalidInput) as caught:
+        client.submit_batch([{"problem_type": "knapsack", "demo": "tiny"}, {"problem_type": "knapsack"}])
+    assert caught.value.paths == ["runs[1].input"]
+
+
 def test_built_in_problem_types(live_server, token, worker):
     data = get("shift_scheduling").demos["small"]().model_dump(mode="json")
     run = solvequeue.Client(live_server, token=token).submit_problem("shift_scheduling", data, time_limit=5)
