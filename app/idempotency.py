@@ -94,11 +94,15 @@ def submit_many(items: Any, settings: Settings, key: str, user: Any = runs.CURRE
     keys = [_item_key(base, i) for i in range(len(batch))]
     try:
         with db.write(settings.DATABASE_URL) as conn:
-            conn.execute(delete(IdempotencyKey).where(IdempotencyKey.key.in_(keys), IdempotencyKey.created_at < utcnow() - TTL))
+            expired = IdempotencyKey.created_at < utcnow() - TTL
+            conn.execute(delete(IdempotencyKey).where(IdempotencyKey.key.in_(keys), expired))
             runs.insert_runs(conn, batch)
             now = utcnow()
-            rows = [{"key": k, "fingerprint": digest, "run_id": run.id, "created_at": now} for k, run in zip(keys, batch, strict=True)]
-            conn.execute(insert(IdempotencyKey), rows)
+            rows = zip(keys, batch, strict=True)
+            conn.execute(
+                insert(IdempotencyKey),
+                [{"key": k, "fingerprint": digest, "run_id": run.id, "created_at": now} for k, run in rows],
+            )
     except IntegrityError:
         earlier = _replay_batch(base, count, digest, settings)
         if earlier is None:

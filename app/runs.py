@@ -241,7 +241,7 @@ def check_capacity(settings: Settings, owner_id: int | None, count: int = 1) -> 
         raise QueueFull(f"you already have {mine} runs waiting{these} (at most {settings.MAX_QUEUED_PER_USER}); "
                         "wait for some to start, or cancel some", wait)
     if total + count > settings.MAX_QUEUED_TOTAL:
-        these = "" if count == 1 else f"; these {count} would make {total + count}, more than {settings.MAX_QUEUED_TOTAL}"
+        these = "" if count == 1 else f"; these {count} would make {total + count}"
         raise QueueFull(f"the queue is full ({total} runs waiting{these}); try again in a minute", wait)
 
 

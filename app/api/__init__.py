@@ -63,7 +63,8 @@ def create_batch():
     submission is wrong, under runs[i]); 202 with the runs in the order sent."""
     doc = _json_body()
     if not isinstance(doc, dict) or set(doc) != {"runs"}:
-        raise InputError([{"path": "(root)", "message": 'expected an object with one field, "runs": a list of submissions'}])
+        message = 'expected an object with one field, "runs": a list of submissions'
+        raise InputError([{"path": "(root)", "message": message}])
     key = request.headers.get(idempotency.HEADER)
     if key is None:
         batch, created = runs.submit_many(doc["runs"], _settings()), True

@@ -178,12 +178,12 @@ def document(settings: Settings) -> dict:
                     },
                     "responses": _signed_in(
                         {
-                            "200": _json("RunList", "A retry with the same Idempotency-Key and body: the runs it created"),
+                            "200": _json("RunList", "A retry with the same Idempotency-Key and body: its runs"),
                             "202": _json("RunList", "Stored and queued, in the order sent"),
                             "400": _error("Malformed JSON, or nested too deep"),
                             "413": _error("Body too large"),
                             "415": _error("Not application/json"),
-                            "422": _error("Invalid fields (paths under runs[i]), or an Idempotency-Key reused for another body"),
+                            "422": _error("Invalid fields (paths under runs[i]), or an Idempotency-Key reused"),
                             "429": {**_error("Too many submissions"), "headers": RETRY_AFTER},
                             "503": {**_error("Too many runs queued (yours or in total)"), "headers": RETRY_AFTER},
                         }
