@@ -81,3 +81,23 @@ def test_former_5xx_inputs_are_4xx_on_postgres(pg_url, redis, redis_url):
     assert client.get("/?status=fail%00ed").status_code == 200
     login = app.test_client().post("/login", data={"username": "al\x00ice", "password": "x"})
     assert login.status_code in (400, 401)
+
+
+def test_a_batch_on_postgres_gets_its_ids_in_order_and_a_retry_the_same_runs(pg_url, redis, redis_url):
+    """One multi-row INSERT … RETURNING: PostgreSQL must hand the ids back in the order sent, and the
+    batch's idempotency records (keys with a unit separator) must store there too."""
+    db.upgrade(pg_url)
+    app = create_app({"DATABASE_URL": pg_url, "REDIS_URL": redis_url})
+    client = signed_in(app, add_user(pg_url, "alice"))
+    items = [{"problem_type": "knapsack", "demo": "tiny", "name": f"n{i}", "seed": i} for i in range(10)]
+    resp = client.post("/api/v1/runs/batch", json={"runs": items}, headers={"Idempotency-Key": "sweep"})
+    assert resp.status_code == 202, resp.get_json()
+    docs = resp.get_json()["items"]
+    assert [d["name"] for d in docs] == [f"n{i}" for i in range(10)]
+    for doc in docs[::3]:
+        assert client.get(f"/api/v1/runs/{doc['id']}").get_json()["stats"]["seed"] == int(doc["name"][1:])
+    again = client.post("/api/v1/runs/batch", json={"runs": items}, headers={"Idempotency-Key": "sweep"})
+    assert again.status_code == 200 and [d["id"] for d in again.get_json()["items"]] == [d["id"] for d in docs]
+    bad = client.post("/api/v1/runs/batch", json={"runs": [items[0], {**items[1], "demo": "x"}]})
+    assert bad.status_code == 422 and bad.get_json()["errors"][0]["path"] == "runs[1].demo"
+    assert redis.llen("rq:queue:default") == 10
