@@ -89,7 +89,9 @@ def register(bp: Blueprint) -> None:
 
     @bp.errorhandler(InputError)
     def _input(exc: InputError):
-        return body(422, "invalid_input", f"{len(exc.errors)} problem(s) with the submitted run", exc.errors)
+        batch = request.endpoint == "api.create_batch"
+        what = "the submitted runs (nothing was stored)" if batch else "the submitted run"
+        return body(422, "invalid_input", f"{len(exc.errors)} problem(s) with {what}", exc.errors)
 
     @bp.errorhandler(KeyReused)
     def _key_reused(exc: KeyReused):

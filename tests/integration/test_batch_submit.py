@@ -53,6 +53,7 @@ def test_one_bad_submission_refuses_the_batch_naming_it_and_stores_nothing(clien
     assert resp.status_code == 422
     paths = {e["path"] for e in resp.get_json()["errors"]}
     assert paths == {"runs[1].time_limit", "runs[2].demo", "runs[3].input"}, resp.get_json()
+    assert resp.get_json()["message"] == "3 problem(s) with the submitted runs (nothing was stored)"
     assert run_count(database_url) == 0
     assert redis.llen("rq:queue:default") == 0
 
