@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from sqlalchemy import update
 from sqlmodel import func, select
 
-from app import db
-from app.models import IdempotencyKey, Run
+from app import create_app, db
+from app.launcher import free_port
+from app.models import IdempotencyKey, Run, utcnow
+from tests.accounts import signed_in
 from tests.support import wait_for
+from workers import maintenance
 
 pytestmark = pytest.mark.integration
 TINY = {"problem_type": "knapsack", "demo": "tiny", "time_limit": 5}
@@ -132,3 +138,21 @@ def test_a_worker_solves_every_run_of_a_batch(client, worker):
 
     docs = wait_for(all_done, 60, what="the batch's runs to finish")
     assert all(d["status"] == "succeeded" and d["result"]["checked"] and d["objective"] == 5 for d in docs)
+
+
+def test_a_batch_stored_while_redis_is_down_is_queued_later_by_the_reconciler(
+    database_url, redis, redis_url, user, settings
+):
+    # Redis does not answer when the batch comes: the rows are the truth (202, stored), and the
+    # reconciler enqueues every run of it once Redis is back, as it does for a single submission.
+    down = f"redis://127.0.0.1:{free_port()}/0"
+    app = create_app({"DATABASE_URL": database_url, "REDIS_URL": down, "TESTING": True})
+    resp = signed_in(app, user).post("/api/v1/runs/batch", json={"runs": [TINY] * 3})
+    assert resp.status_code == 202, resp.get_json()
+    ids = [d["id"] for d in resp.get_json()["items"]]
+    assert run_count(database_url) == 3 and redis.llen("rq:queue:default") == 0
+    with db.session(database_url) as s:  # past the reconciler's grace for runs being enqueued right now
+        s.exec(update(Run).values(created_at=utcnow() - timedelta(minutes=5)))
+        s.commit()
+    assert maintenance.reconcile(settings, redis) == {"requeued": 3, "failed": 0}
+    assert sorted(redis.lrange("rq:queue:default", 0, -1)) == sorted(f"run-{i}".encode() for i in ids)
