@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import resource
 import signal
@@ -42,6 +43,26 @@ class _CountingConnection(Connection):
     def send_packed_command(self, command, check_health=True):
         type(self).round_trips += 1
         return super().send_packed_command(command, check_health)
+
+
+def test_a_run_is_logged_by_its_own_events_not_also_by_rqs_per_job_lines(
+    database_url, redis, redis_url, monkeypatch, caplog
+):
+    # Six lines a tiny run, four of them RQ's saying what the run's start and finish events say.
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    settings = config.load()
+    body = {"problem_type": "shift_scheduling", "demo": "tiny", "threads": 1, "time_limit": 10}
+    ids = [run.id for run in runs.submit_many([body] * 3, settings, user=None)]
+    conn = PatientRedis.from_url(redis_url)
+    caplog.set_level(logging.INFO)
+    assert SolveWorker([queueing.queue(conn, "default")], connection=conn).work(burst=True, logging_level="INFO")
+    ours = [r.getMessage() for r in caplog.records if r.name == "workers.jobs"]
+    assert [m.split()[:2] for m in ours] == [[e, f"run_id={i}"] for i in ids for e in ("start", "finish")]
+    theirs = [r.getMessage() for r in caplog.records if r.name == "rq.worker"]
+    assert not [m for m in theirs if "Job OK" in m or "Successfully completed" in m or "result is kept" in m]
+    assert not [m for m in theirs if "solve run" in m], theirs  # the "picked up" line names the job
+    assert any("Listening on" in m for m in theirs) and any("started with PID" in m for m in theirs)
 
 
 def test_a_small_run_costs_the_worker_few_redis_round_trips(database_url, redis, redis_url, monkeypatch):
