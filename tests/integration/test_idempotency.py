@@ -130,3 +130,35 @@ def test_sixteen_parallel_duplicates_make_exactly_one_run_postgres(server, pg_ur
     assert len({(loc, rid) for _, loc, rid in answers_}) == 1
     assert sorted(status for status, _, _ in answers_) == [200] * 15 + [202]
     assert run_count(pg_url) == 1 and redis.llen("rq:queue:default") == 1
+
+
+def _batches_at_once(url: str, auth: dict[str, str], count: int = 8) -> list[tuple[int, list[int]]]:
+    barrier = Barrier(count)
+    body = json.dumps({"runs": [{**BODY, "seed": i} for i in range(3)]}).encode()
+
+    def one(_):
+        barrier.wait()
+        req = urllib.request.Request(
+            url + "/api/v1/runs/batch",
+            data=body,
+            headers={"Content-Type": "application/json", "Idempotency-Key": "sweep-once", **auth},
+            method="POST",
+        )
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return resp.status, [doc["id"] for doc in json.load(resp)["items"]]
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(one, range(count)))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_parallel_duplicate_batches_make_exactly_one_set_of_runs(server, database_url, redis, request, backend):
+    url = database_url
+    if backend == "postgres":
+        url = request.getfixturevalue("pg_url")
+        db.upgrade(url)
+    answers_ = _batches_at_once(server(url), admin_headers(url))
+    assert len({tuple(ids) for _, ids in answers_}) == 1
+    assert sorted(status for status, _ in answers_) == [200] * 7 + [202]
+    assert run_count(url) == 3 and redis.llen("rq:queue:default") == 3
