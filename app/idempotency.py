@@ -60,11 +60,7 @@ def submit(data: Any, settings: Settings, key: str, user: Any = runs.CURRENT) ->
         return earlier, False
     run, sub = runs.prepare(data, settings, user)
     try:
-        with db.write(settings.DATABASE_URL) as conn:
-            # An expired key may be used again: drop its old record in the same transaction.
-            conn.execute(delete(IdempotencyKey).where(_is(key), IdempotencyKey.created_at < utcnow() - TTL))
-            runs.insert_run(conn, run)
-            conn.execute(insert(IdempotencyKey).values(key=key, fingerprint=digest, run_id=run.id, created_at=utcnow()))
+        _store(settings, [key], [run], digest)
     except IntegrityError:
         # A concurrent duplicate committed first: its transaction holds the key, ours rolled back.
         earlier = _replay(key, digest, settings)
@@ -91,18 +87,8 @@ def submit_many(items: Any, settings: Settings, key: str, user: Any = runs.CURRE
         return earlier, False
     prepared = runs.prepare_many(items, settings, user)
     batch = [run for run, _ in prepared]
-    keys = [_item_key(base, i) for i in range(len(batch))]
     try:
-        with db.write(settings.DATABASE_URL) as conn:
-            expired = IdempotencyKey.created_at < utcnow() - TTL
-            conn.execute(delete(IdempotencyKey).where(IdempotencyKey.key.in_(keys), expired))
-            runs.insert_runs(conn, batch)
-            now = utcnow()
-            rows = zip(keys, batch, strict=True)
-            conn.execute(
-                insert(IdempotencyKey),
-                [{"key": k, "fingerprint": digest, "run_id": run.id, "created_at": now} for k, run in rows],
-            )
+        _store(settings, [_item_key(base, i) for i in range(len(batch))], batch, digest)
     except IntegrityError:
         earlier = _replay_batch(base, count, digest, settings)
         if earlier is None:
@@ -113,13 +99,25 @@ def submit_many(items: Any, settings: Settings, key: str, user: Any = runs.CURRE
     return batch, True
 
 
+def _store(settings: Settings, keys: list[str], batch: list[Run], digest: str) -> None:
+    """Insert the runs and a key record for each (`keys[i]` for `batch[i]`) in one transaction. An
+    expired key may be used again: its old record is dropped in the same transaction. IntegrityError if
+    a concurrent duplicate committed one of the keys first (this transaction then rolls back)."""
+    with db.write(settings.DATABASE_URL) as conn:
+        expired = IdempotencyKey.created_at < utcnow() - TTL
+        conn.execute(delete(IdempotencyKey).where(IdempotencyKey.key.in_(keys), expired))
+        runs.insert_runs(conn, batch)
+        now = utcnow()
+        pairs = zip(keys, batch, strict=True)
+        conn.execute(
+            insert(IdempotencyKey),
+            [{"key": k, "fingerprint": digest, "run_id": run.id, "created_at": now} for k, run in pairs],
+        )
+
+
 def _item_key(base: str, position: int) -> str:
     # A client's key is printable, so no single submission's key can equal a batch item's.
     return f"{base}\x1f{position}"
-
-
-def _is(key: str):
-    return IdempotencyKey.key == key
 
 
 def _replay(key: str, digest: str, settings: Settings) -> Run | None:

@@ -74,14 +74,11 @@ def enqueue_solves(redis: Redis, solves: list[Solve], grace: int, at_front: bool
     with redis.pipeline() as pipe:
         jobs = [
             job
-            for priority in PRIORITIES
-            if (mine := [s for s in solves if s.priority == priority])
+            for priority in dict.fromkeys(s.priority for s in solves)  # queue() refuses an unknown one
             for job in queue(redis, priority).enqueue_many(
-                [_job_data(s, grace, at_front) for s in mine], pipeline=pipe
+                [_job_data(s, grace, at_front) for s in solves if s.priority == priority], pipeline=pipe
             )
         ]
-        if len(jobs) != len(solves):
-            raise ValueError("unknown priority in " + ", ".join(sorted({s.priority for s in solves})))
         pipe.execute()
     order = {job_id_for(s.run_id): i for i, s in enumerate(solves)}
     return sorted(jobs, key=lambda job: order[job.id])

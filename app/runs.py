@@ -330,6 +330,8 @@ def insert_run(conn: Connection, run: Run) -> None:
 
 def insert_runs(conn: Connection, batch: list[Run]) -> None:
     """INSERT several runs in one statement inside the caller's transaction; sets each run.id."""
+    if len(batch) == 1:
+        return insert_run(conn, batch[0])  # the single-row statement, compiled once
     ids = conn.execute(INSERT_RUNS, [run.model_dump(exclude={"id"}) for run in batch]).scalars().all()
     for run, run_id in zip(batch, ids, strict=True):
         run.id = run_id

@@ -40,8 +40,11 @@ class Client:
         `parameters`: CP-SAT parameters from the server's allow-list, e.g. {"relative_gap_limit": 0.01};
         `options`: name, priority ("high" | "default" | "low"), threads, seed.
         """
-        return self.submit_many([model], time_limit, variables=variables, parameters=parameters,
-                                model_format=model_format, batch=False, **options)[0]
+        body = _submission("cpsat_model", _model_input(model, variables, parameters, model_format), None,
+                           time_limit, options)
+        run = Run(self, self.request("POST", "/api/v1/runs", body))
+        run.model = model
+        return run
 
     def submit_many(
         self,
@@ -51,21 +54,16 @@ class Client:
         variables: list[str] | None = None,
         parameters: dict[str, Any] | None = None,
         model_format: str = "base64",
-        batch: bool = True,
         **options: Any,
     ) -> list[Run]:
         """Solve several CP-SAT models (a sweep, one model per scenario) with the same settings: one
         request (POST /api/v1/runs/batch, up to the server's MAX_BATCH_RUNS), all queued or none.
         Returns the queued Runs in the order given. Arguments as for `submit`."""
-        bodies = []
-        for model in models:
-            inp: dict[str, Any] = {"model": encoding.encode(model, model_format), "model_format": model_format}
-            if variables is not None:
-                inp["variables"] = list(variables)
-            if parameters:
-                inp["parameters"] = dict(parameters)
-            bodies.append(_submission("cpsat_model", inp, None, time_limit, options))
-        runs = self._post(bodies) if batch else [Run(self, self.request("POST", "/api/v1/runs", bodies[0]))]
+        bodies = [
+            _submission("cpsat_model", _model_input(m, variables, parameters, model_format), None, time_limit, options)
+            for m in models
+        ]
+        runs = self._post(bodies)
         for run, model in zip(runs, models, strict=True):
             run.model = model
         return runs
@@ -111,6 +109,15 @@ class Client:
                 return json.loads(resp.read() or b"{}")
         except urllib.error.HTTPError as exc:
             raise _error(exc) from None
+
+
+def _model_input(model: Any, variables: list[str] | None, parameters: dict | None, model_format: str) -> dict:
+    inp: dict[str, Any] = {"model": encoding.encode(model, model_format), "model_format": model_format}
+    if variables is not None:
+        inp["variables"] = list(variables)
+    if parameters:
+        inp["parameters"] = dict(parameters)
+    return inp
 
 
 def _submission(problem_type: str, data: Any, demo: str | None, time_limit: float | None, options: dict) -> dict:
