@@ -13,6 +13,7 @@ run on any host that reaches both. Its metrics are recorded here, in the parent 
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import resource
@@ -100,6 +101,11 @@ class SolveWorker(Worker):
         port = os.environ.get("WORKER_METRICS_PORT")
         if port:
             start_http_server(int(port), registry=metrics.process_registry())
+        # Everything loaded so far (OR-Tools, numba, the problem modules: ~240,000 objects) lives as long as
+        # the process. Frozen, the cyclic garbage collector stops walking it in every full collection (a
+        # tiny run spent 0.38 ms in it, 0.16 ms after), and forked work horses stop copying its pages.
+        gc.collect()
+        gc.freeze()
 
     def register_birth(self) -> None:
         super().register_birth()
@@ -209,7 +215,12 @@ class SolveWorker(Worker):
                 # in Python: end this worker as a work horse would end; the platform starts a new one.
                 jobs.SHUTDOWN.clear()
                 self.request_stop(signal.SIGTERM, None)
-            self.set_state(WorkerStatus.IDLE)
+            # Idle again, with the heartbeat RQ's loop sends next (its expiry is longer than the job's
+            # heartbeat had set, so it would not be skipped): one round trip instead of two.
+            with self.connection.pipeline(transaction=False) as batch:
+                self.set_state(WorkerStatus.IDLE, pipeline=batch)
+                self.heartbeat(pipeline=batch)
+                batch.execute()
 
     def setup_work_horse_signals(self) -> None:
         super().setup_work_horse_signals()
