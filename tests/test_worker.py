@@ -93,3 +93,17 @@ def test_a_small_run_costs_the_worker_few_redis_round_trips(database_url, redis,
     assert fields[b"state"] == b"idle" and fields[b"last_heartbeat"]
     assert seen.ttl(alive.key) > alive.worker_ttl
     alive.register_death()
+
+
+def test_the_worker_freezes_what_it_loaded_and_parses_redis_in_c(redis_url):
+    # In a fresh process, as `rq worker` starts: what the worker loaded (OR-Tools, numba, the problem
+    # modules) is moved out of the garbage collector's reach, and redis-py found its C parser (hiredis).
+    code = (
+        "import gc, redis.utils\n"
+        "from workers.worker import PatientRedis, SolveWorker\n"
+        f"w = SolveWorker(['default'], connection=PatientRedis.from_url({redis_url!r}))\n"
+        "print(gc.get_freeze_count(), redis.utils.HIREDIS_AVAILABLE)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    frozen, hiredis = out.stdout.split()
+    assert int(frozen) > 100_000 and hiredis == "True", out.stdout
