@@ -42,6 +42,7 @@ class RunRef:
     created_at: datetime
     started_at: datetime | None
     worker: str | None
+    status: str = RunStatus.RUNNING.value
 
     @property
     def horse_pid(self) -> int | None:
@@ -90,20 +91,35 @@ def aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
-def run_id_of(job_id: str | None) -> int | None:
-    prefix = queueing.job_id_for(0)[:-1]  # "run-"
-    if job_id and job_id.startswith(prefix) and job_id[len(prefix) :].isdigit():
-        return int(job_id[len(prefix) :])
-    return None
+def run_ids_of(job_id: str | None) -> list[int]:
+    """The runs a solve job is for, from its id: `run-<id>`, or a chunk's `runs-<first>-<last>`."""
+    kind, _, rest = (job_id or "").partition("-")
+    if kind == "run" and rest.isdigit():
+        return [int(rest)]
+    first, _, last = rest.partition("-")
+    if kind == "runs" and first.isdigit() and last.isdigit():
+        return list(range(int(first), int(last) + 1))
+    return []
+
+
+def solving(job_id: str | None, runs: dict[int, RunRef]) -> RunRef | None:
+    """The run a worker's job is solving: the job's run, or the chunk's run that is running now."""
+    ids = run_ids_of(job_id)
+    if len(ids) == 1:
+        return runs.get(ids[0])
+    return next((runs[i] for i in ids if i in runs and runs[i].status == RunStatus.RUNNING.value), None)
 
 
 def _runs(settings: Settings, ids: set[int]) -> dict[int, RunRef]:
     if not ids:
         return {}
-    cols = (Run.id, Run.name, Run.problem_type, Run.priority, Run.threads, Run.created_at, Run.started_at, Run.worker)
+    cols = (
+        Run.id, Run.name, Run.problem_type, Run.priority, Run.threads, Run.created_at, Run.started_at, Run.worker,
+        Run.status,
+    )
     with db.session(settings.DATABASE_URL) as s:
         rows = s.exec(select(*cols).where(col(Run.id).in_(ids))).all()
-    return {r[0]: RunRef(*r[:5], aware(r[5]), aware(r[6]), r[7]) for r in rows}
+    return {r[0]: RunRef(*r[:5], aware(r[5]), aware(r[6]), r[7], r[8]) for r in rows}
 
 
 def workers(settings: Settings, redis: Redis | None = None) -> list[WorkerInfo]:
@@ -111,18 +127,19 @@ def workers(settings: Settings, redis: Redis | None = None) -> list[WorkerInfo]:
     redis = redis or queueing.connect(settings.REDIS_URL)
     found = Worker.all(connection=redis)
     jobs = {w.name: w.get_current_job_id() for w in found}
-    runs = _runs(settings, {rid for j in jobs.values() if (rid := run_id_of(j)) is not None})
+    runs = _runs(settings, {rid for j in jobs.values() for rid in run_ids_of(j)})
     now = utcnow()
-    out = [_worker_info(w, redis, runs.get(run_id_of(jobs[w.name]) or -1), now) for w in found]
+    out = [_worker_info(w, redis, jobs[w.name], solving(jobs[w.name], runs), now) for w in found]
     return sorted(out, key=lambda w: (w.run is None, w.host or "", w.name))
 
 
-def _worker_info(w: Worker, redis: Redis, run: RunRef | None, now: datetime) -> WorkerInfo:
+def _worker_info(w: Worker, redis: Redis, job_id: str | None, run: RunRef | None, now: datetime) -> WorkerInfo:
     beat = aware(w.last_heartbeat)
     age = (now - beat).total_seconds() if beat else None
     default_threads = redis.hget(w.key, THREADS_FIELD)
     # A retried run started long ago on another worker; this worker took it when RQ started the job.
-    job_started = redis.hget(Job.key_for(queueing.job_id_for(run.id)), "started_at") if run else None
+    # (A chunk's job started with its first run: the run's own start says more.)
+    job_started = redis.hget(Job.key_for(job_id), "started_at") if run and len(run_ids_of(job_id)) == 1 else None
     return WorkerInfo(
         name=w.name,
         host=w.hostname,
@@ -145,7 +162,7 @@ def queues(settings: Settings, redis: Redis | None = None) -> list[QueueInfo]:
     """The three priority queues: what waits (oldest first) and what runs now."""
     redis = redis or queueing.connect(settings.REDIS_URL)
     started = {name: StartedJobRegistry(name, connection=redis).get_job_ids(cleanup=False) for name in PRIORITIES}
-    running_ids = {rid for ids in started.values() for j in ids if (rid := run_id_of(j)) is not None}
+    running_ids = {rid for ids in started.values() for j in ids for rid in run_ids_of(j)}
     oldest, counts = _oldest_queued(settings)
     runs = _runs(settings, running_ids | {r for r in oldest.values()})
     now = utcnow()
@@ -159,7 +176,7 @@ def queues(settings: Settings, redis: Redis | None = None) -> list[QueueInfo]:
                 queued_runs=counts.get(name, 0),
                 oldest=first,
                 oldest_wait=(now - first.created_at).total_seconds() if first else None,
-                running=[runs[r] for j in started[name] if (r := run_id_of(j)) in runs],
+                running=[r for j in started[name] if (r := solving(j, runs)) is not None],
             )
         )
     return out

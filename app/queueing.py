@@ -1,6 +1,13 @@
 """Redis connection, the three RQ queues, enqueueing a run and asking a running solve to stop.
 
 Jobs are enqueued by dotted name, so the web process never imports the worker code (or OR-Tools).
+
+A run's job is `run-<id>`. Small runs submitted together (a batch) share jobs instead: the runs of one
+aligned block of CHUNK_RUNS ids (`runs-<first>-<last>`, derived from any of its ids) go in one job when
+the batch holds the whole block, so RQ's per-job bookkeeping (~3 ms of a worker's ~11 ms for a tiny run)
+is paid once per block. The run row stays the truth: the chunk's worker skips a run that is no longer
+queued, and a run that waits too long behind a slow one in its chunk is handed on to a job of its own
+(workers.jobs.solve_runs).
 """
 
 from __future__ import annotations
@@ -19,6 +26,10 @@ from rq.queue import EnqueueData
 from app.models import PRIORITIES, job_id_for
 
 SOLVE_JOB = "workers.jobs.solve_run"
+CHUNK_JOB = "workers.jobs.solve_runs"
+# Small runs of one batch solved in one job (see above). Ids are aligned in blocks of this size, so any
+# process finds a run's chunk from its id alone: keep it the same on every host.
+CHUNK_RUNS = 8
 CANCEL_TTL = 24 * 3600
 # RQ only carries a retry (a work horse died, or a shutdown handed the run over); the run row counts the
 # losses and gives up after MAX_ATTEMPTS of them, so RQ's own count is just a generous backstop.
@@ -70,35 +81,72 @@ class Solve:
 
 def enqueue_solves(redis: Redis, solves: list[Solve], grace: int, at_front: bool = False) -> list[Job]:
     """Enqueue several runs' solves in one Redis transaction (a batch submission: one round trip, and
-    either every job is queued or none is). Call only after the run rows are committed."""
+    either every job is queued or none is), small ones in chunks (see above). Call only after the run
+    rows are committed. Returns the jobs in the order of their first run."""
+    groups = [[s] for s in solves] if at_front else chunks(solves)
     with redis.pipeline() as pipe:
         jobs = [
             job
             for priority in dict.fromkeys(s.priority for s in solves)  # queue() refuses an unknown one
             for job in queue(redis, priority).enqueue_many(
-                [_job_data(s, grace, at_front) for s in solves if s.priority == priority], pipeline=pipe
+                [_job_data(g, grace, at_front) for g in groups if g[0].priority == priority], pipeline=pipe
             )
         ]
         pipe.execute()
-    order = {job_id_for(s.run_id): i for i, s in enumerate(solves)}
+    order = {_job_id(g): i for i, g in enumerate(groups)}
     return sorted(jobs, key=lambda job: order[job.id])
 
 
-def _job_data(solve: Solve, grace: int, at_front: bool) -> EnqueueData:
+def chunks(solves: list[Solve]) -> list[list[Solve]]:
+    """The solves grouped into jobs: a whole aligned block of CHUNK_RUNS small runs of one priority is one
+    job (in id order); every other solve is a job of its own. In the order of each group's first solve."""
+    blocks: dict[tuple[int, str], list[Solve]] = {}
+    for s in solves:
+        if s.inline:
+            blocks.setdefault((s.run_id // CHUNK_RUNS, s.priority), []).append(s)
+    whole = {
+        key: sorted(block, key=lambda s: s.run_id)
+        for key, block in blocks.items()
+        if len({s.run_id for s in block}) == CHUNK_RUNS
+    }
+    groups, placed = [], set()
+    for s in solves:
+        key = (s.run_id // CHUNK_RUNS, s.priority)
+        if key not in whole:
+            groups.append([s])
+        elif key not in placed:
+            placed.add(key)
+            groups.append(whole[key])
+    return groups
+
+
+def chunk_job_id(run_id: int) -> str:
+    """The id of the job a small run of a batch may share with its block (see CHUNK_RUNS)."""
+    first = run_id // CHUNK_RUNS * CHUNK_RUNS
+    return f"runs-{first}-{first + CHUNK_RUNS - 1}"
+
+
+def _job_id(group: list[Solve]) -> str:
+    return job_id_for(group[0].run_id) if len(group) == 1 else chunk_job_id(group[0].run_id)
+
+
+def _job_data(group: list[Solve], grace: int, at_front: bool) -> EnqueueData:
+    first = group[0]
+    ids = [s.run_id for s in group]
     return Queue.prepare_data(
-        SOLVE_JOB,
-        (solve.run_id,),
-        job_id=job_id_for(solve.run_id),
+        SOLVE_JOB if len(group) == 1 else CHUNK_JOB,
+        (first.run_id,) if len(group) == 1 else (ids,),
+        job_id=_job_id(group),
         # Last-resort hard kill only: the solve stops itself at its deadline (cooperative stop).
-        timeout=int(solve.time_limit) + grace,
+        timeout=int(sum(s.time_limit for s in group)) + grace,
         # A work horse killed mid-solve (OOM, SIGKILL) is retried at once, ahead of runs that have not
         # started, and resumes from its checkpoint.
         retry=Retry(max=RQ_RETRIES, enqueue_at_front=True),
         at_front=at_front,
         result_ttl=24 * 3600,
         failure_ttl=7 * 24 * 3600,
-        description=f"solve run {solve.run_id}",
-        meta={"inline": True} if solve.inline else None,
+        description=f"solve run {first.run_id}" if len(group) == 1 else f"solve runs {ids[0]}-{ids[-1]}",
+        meta={"inline": True} if first.inline else None,
     )
 
 
@@ -116,7 +164,8 @@ def cancel_requested(redis: Redis, run_id: int) -> bool:
 
 
 def drop_queued_job(redis: Redis, run_id: int) -> None:
-    """Take a queued run's job off its queue (the worker would skip it anyway: the DB says canceled)."""
+    """Take a queued run's job off its queue (the worker would skip it anyway: the DB says canceled).
+    A chunk's job stays: it holds other runs; its worker skips this one."""
     try:
         Job.fetch(job_id_for(run_id), connection=redis).cancel()
     except NoSuchJobError:
@@ -124,16 +173,16 @@ def drop_queued_job(redis: Redis, run_id: int) -> None:
 
 
 def fetch_job(redis: Redis, run_id: int) -> Job | None:
-    try:
-        return Job.fetch(job_id_for(run_id), connection=redis)
-    except NoSuchJobError:
-        return None
+    """The run's job: its own, else the chunk it shares with its block (one round trip)."""
+    own, chunk = Job.fetch_many([job_id_for(run_id), chunk_job_id(run_id)], connection=redis)
+    return own or chunk
 
 
 def queue_position(redis: Redis, run_id: int, priority: str) -> int | None:
     """1-based place of the run's job among all jobs a worker would take before it, or None.
     One round trip, whatever the queues hold: the lengths of the queues before the run's, and the
-    run's place in its own (LPOS, Redis 6.0.6+), not the job ids themselves."""
+    place of the run's job (its own or its chunk's) in its own queue (LPOS, Redis 6.0.6+), not the job
+    ids themselves."""
     if priority not in PRIORITIES:
         return None
     before = PRIORITIES[: PRIORITIES.index(priority)]
@@ -141,7 +190,9 @@ def queue_position(redis: Redis, run_id: int, priority: str) -> int | None:
     for name in before:
         pipe.llen(_queue_key(name))
     pipe.lpos(_queue_key(priority), job_id_for(run_id))
-    *lengths, index = pipe.execute()
+    pipe.lpos(_queue_key(priority), chunk_job_id(run_id))
+    *lengths, own, chunk = pipe.execute()
+    index = own if own is not None else chunk
     return sum(lengths) + index + 1 if index is not None else None
 
 

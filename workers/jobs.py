@@ -6,6 +6,9 @@ A work horse killed mid-solve is retried by RQ at the front of its queue (its wo
 one stopped by SIGTERM saves its checkpoint and hands the run over, which costs no attempt. The retry
 resumes from the run's checkpoint, the best solution found so far: it is the retry's first incumbent
 and its hint, so the stored result is the best of all attempts.
+
+solve_runs(run_ids) solves a chunk of a batch's small runs one after another (app/queueing.py), each
+exactly as solve_run would. A run that fails is failed on its own row and the chunk goes on.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from typing import Any
 import ortools
 from redis.exceptions import RedisError
 from rq import get_current_job
+from rq.job import Job
+from sqlmodel import col, select
 
 from app import config, db, lifecycle, problems, queueing, solver_logs
 from app.models import Run, RunStatus
@@ -77,6 +82,70 @@ def solve_run(run_id: int) -> str:
     )
     _fail(settings, run, owner, error, time.monotonic() - started)  # not retried: it would only run out again
     raise MemoryError(error)
+
+
+# A chunk's runs wait for each other: once the chunk has run this long, the runs it has not started are
+# handed on to jobs of their own at the front of the queue, so idle workers share them (a chunk exists to
+# save a few milliseconds a run, never to keep a run waiting behind a slow one).
+CHUNK_SECONDS = 0.25
+
+
+def solve_runs(run_ids: list[int]) -> str:
+    """A chunk: solve_run for each run in turn, handing the rest on after CHUNK_SECONDS (even while a
+    run is being solved: a timer does it)."""
+    settings = config.load()
+    waiting, lock = list(run_ids), threading.Lock()
+    said: list[str] = []
+
+    def hand_on() -> None:
+        with lock:
+            rest = waiting[:]
+            waiting.clear()
+        if rest:
+            said.append(_hand_on(settings, rest))
+
+    timer = threading.Timer(CHUNK_SECONDS, hand_on)
+    timer.daemon = True
+    timer.start()
+    try:
+        while True:
+            with lock:
+                if not waiting:
+                    break
+                run_id = waiting.pop(0)
+            try:
+                said.append(solve_run(run_id))
+            except (SolveFailed, MemoryError) as exc:  # on the run's row already; the others go on
+                said.append(str(exc))
+    finally:  # (a shutdown raises: RQ retries the chunk, and skips the runs it has solved)
+        timer.cancel()
+        timer.join()  # a hand-on under way ends first
+    return "; ".join(said)
+
+
+def _hand_on(settings: config.Settings, run_ids: list[int]) -> str:
+    """Enqueue the still-queued runs among `run_ids` as jobs of their own, at the front, in order (not
+    those that have one already: a retried chunk). If Redis does not answer, the reconciler enqueues
+    them (queued runs whose job is gone)."""
+    with db.session(settings.DATABASE_URL) as s:
+        rows = s.exec(
+            select(Run.id, Run.priority, Run.time_limit).where(
+                col(Run.id).in_(run_ids), Run.status == RunStatus.QUEUED.value
+            )
+        ).all()
+    try:
+        redis = queueing.connect(settings.REDIS_URL)
+        with redis.pipeline(transaction=False) as pipe:
+            for run_id, *_ in rows:
+                pipe.exists(Job.key_for(queueing.job_id_for(run_id)))
+            have = pipe.execute()
+        rows = [row for row, has in zip(rows, have, strict=True) if not has]
+        solves = [queueing.Solve(i, p, t, inline=True) for i, p, t in sorted(rows, reverse=True)]  # LPUSH: last first
+        queueing.enqueue_solves(redis, solves, settings.JOB_TIMEOUT_GRACE, at_front=True)
+    except RedisError:
+        log.exception("runs %s not handed on; the reconciler will enqueue them", run_ids)
+        return f"runs {run_ids} not handed on (Redis)"
+    return f"runs {sorted(r[0] for r in rows)} handed on"
 
 
 def _fail(settings: config.Settings, run: Run, owner: str, error: str, duration: float) -> None:
@@ -274,9 +343,10 @@ def _give_up(settings: config.Settings, run: Run, owner: str) -> str:
 
 
 def _no_retry() -> None:
-    # RQ retries are for lost work horses; an error in the solve itself would only repeat.
+    # RQ retries are for lost work horses; an error in the solve itself would only repeat. (A chunk's
+    # other runs still need the retry, should the rest of the chunk be lost.)
     job = get_current_job()
-    if job is not None:
+    if job is not None and job.func_name == queueing.SOLVE_JOB:
         job.retries_left = 0
 
 

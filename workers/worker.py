@@ -30,7 +30,7 @@ from rq.job import Job
 from rq.queue import Queue
 from rq.worker import Worker, WorkerStatus
 
-from app import cluster, config, db, lifecycle, logs, metrics, problems
+from app import cluster, config, db, lifecycle, logs, metrics, problems, queueing
 from app.models import utcnow
 from workers import events, jobs, maintenance  # noqa: F401  (jobs: preloaded for the work horses)
 
@@ -239,26 +239,28 @@ class SolveWorker(Worker):
 
     def handle_work_horse_killed(self, job, retpid, ret_val, rusage) -> None:
         """The work horse died (SIGKILL, OOM, a crash): record it on the run at once, so its retry (at the
-        front of the queue) can take it over, and fail the run once it was lost MAX_ATTEMPTS times."""
+        front of the queue) can take it over, and fail the run once it was lost MAX_ATTEMPTS times.
+        (A chunk's job: the run among its runs that this work horse held.)"""
         super().handle_work_horse_killed(job, retpid, ret_val, rusage)
-        run_id = run_id_of(job)
-        if run_id is None:
-            return
         owner = f"{self.name} pid {retpid or self._last_horse_pid}"
-        try:
-            with db.session(self.settings.DATABASE_URL) as s:
-                if _signal_of(ret_val) == signal.SIGTERM:  # told to stop, before it could stop cleanly
-                    lifecycle.release_lease(s, run_id, owner)
-                    return
-                reason = describe_death(ret_val, rusage, self.settings.WORKER_MEMORY_LIMIT_MB)
-                run = lifecycle.record_loss(s, run_id, owner, reason)
-                if run is not None and run.lost >= self.settings.MAX_ATTEMPTS:
-                    error = maintenance.give_up_message(run.lost, reason)
-                    if lifecycle.fail(s, run_id, error):
-                        events.failure(run, error)
-                    job.retries_left = 0
-        except Exception:  # the lease expires and the reconciler recovers the run anyway
-            log.exception("could not record the loss of run %s", run_id)
+        for run_id in run_ids_of(job):
+            try:
+                self._record_death(job, run_id, owner, ret_val, rusage)
+            except Exception:  # the lease expires and the reconciler recovers the run anyway
+                log.exception("could not record the loss of run %s", run_id)
+
+    def _record_death(self, job, run_id: int, owner: str, ret_val, rusage) -> None:
+        with db.session(self.settings.DATABASE_URL) as s:
+            if _signal_of(ret_val) == signal.SIGTERM:  # told to stop, before it could stop cleanly
+                lifecycle.release_lease(s, run_id, owner)
+                return
+            reason = describe_death(ret_val, rusage, self.settings.WORKER_MEMORY_LIMIT_MB)
+            run = lifecycle.record_loss(s, run_id, owner, reason)  # None: not the run it held
+            if run is not None and run.lost >= self.settings.MAX_ATTEMPTS:
+                error = maintenance.give_up_message(run.lost, reason)
+                if lifecycle.fail(s, run_id, error):
+                    events.failure(run, error)
+                job.retries_left = 0
 
 
 def impatient(client: Redis) -> Redis:
@@ -272,11 +274,16 @@ def _search_still_running() -> bool:
     return any(t.name == "search" and t.is_alive() for t in threading.enumerate())
 
 
-def run_id_of(job) -> int | None:
+def run_ids_of(job) -> list[int]:
+    """The runs a solve job is for: one (solve_run), or a chunk's (solve_runs)."""
     try:
-        return int(job.args[0]) if job.func_name == "workers.jobs.solve_run" else None
+        if job.func_name == queueing.SOLVE_JOB:
+            return [int(job.args[0])]
+        if job.func_name == queueing.CHUNK_JOB:
+            return [int(i) for i in job.args[0]]
     except Exception:
-        return None
+        pass
+    return []
 
 
 def limit_memory(megabytes: int) -> None:
