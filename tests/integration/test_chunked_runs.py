@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
+from datetime import timedelta
 
 import pytest
 from rq.job import Job
@@ -18,7 +19,8 @@ from app import cluster, config, create_app, db, queueing
 from app.models import ProgressPoint, Run
 from app.queueing import CHUNK_RUNS, Solve, chunk_job_id, chunks
 from tests.accounts import signed_in
-from tests.support import finished, horse_pid, solving, start_worker, stop_process, wait_for
+from tests.support import finished, horse_pid, run_row, solving, start_worker, stop_process, wait_for
+from workers import maintenance
 
 pytestmark = pytest.mark.integration
 TINY = {"problem_type": "knapsack", "demo": "tiny", "time_limit": 5}
@@ -175,3 +177,52 @@ def test_a_forked_chunk_whose_work_horse_dies_has_that_run_resumed(
     queued = [j.decode() for j in redis.lrange("rq:queue:default", 0, -1)]
     assert waiting and len(queued) == len(set(queued))
     assert {queueing.job_id_for(i) for i in waiting} <= set(queued)
+
+
+def test_the_reconciler_re_enqueues_the_runs_of_a_lost_chunk_and_leaves_a_waiting_one(
+    client, redis, redis_url, database_url
+):
+    align(client)
+    block = post_batch(client, CHUNK_RUNS)
+    chunk = Job.fetch(chunk_job_id(block[0]), connection=redis)
+    settings = config.load({"DATABASE_URL": database_url, "REDIS_URL": redis_url})
+    with db.session(database_url) as s:  # old enough that the reconciler looks at them
+        for run in s.exec(select(Run).where(Run.id.in_(block))):
+            run.created_at = run.created_at - timedelta(minutes=5)
+            s.add(run)
+        s.commit()
+    assert maintenance.reconcile(settings, redis)["requeued"] == 0  # the chunk waits in its queue: in hand
+    # The chunk's worker died before it handed anything on; RQ failed the job (abandoned).
+    redis.lrem("rq:queue:default", 0, chunk.id)
+    chunk.set_status("failed")
+    assert maintenance.reconcile(settings, redis)["requeued"] == CHUNK_RUNS
+    queued = [j.decode() for j in redis.lrange("rq:queue:default", 0, -1)]
+    assert {queueing.job_id_for(i) for i in block} <= set(queued) and len(queued) == len(set(queued))
+    assert not Job.exists(chunk.id, connection=redis)
+
+
+@pytest.mark.slow
+def test_a_worker_that_dies_in_a_chunk_has_its_runs_solved_by_another(
+    inline_client, redis_url, database_url, tmp_path
+):
+    align(inline_client)
+    block = post_batch(inline_client, CHUNK_RUNS, demo="hard", time_limit=2)
+    env = {"LEASE_SECONDS": "3", "PROGRESS_INTERVAL": "0.25"}
+    doomed = start_worker(database_url, redis_url, tmp_path / "doomed.log", "doomed", **env)
+    survivor = None
+    try:
+        running = solving(database_url, block[0], 30)
+        assert horse_pid(running) == doomed.pid  # inline: the crash takes the worker with it
+        assert run_row(database_url, block[1]).status == "queued"
+        os.kill(doomed.pid, signal.SIGKILL)
+        survivor = start_worker(
+            database_url, redis_url, tmp_path / "survivor.log", "survivor", RECOVER_INTERVAL="1", **env
+        )
+        done = [finished(database_url, i, 90) for i in block]
+    finally:
+        stop_process(doomed)
+        if survivor:
+            stop_process(survivor)
+    assert all(r.status == "succeeded" and r.result["checked"] for r in done)
+    assert done[0].attempt == 2 and done[0].lost == 1 and done[0].worker.startswith("survivor")
+    assert all(r.attempt == 1 and r.worker.startswith("survivor") for r in done[1:])
