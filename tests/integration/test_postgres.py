@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app import create_app, db
+from app.queueing import CHUNK_RUNS
 from tests.accounts import add_user, signed_in
 from tests.support import start_worker, stop_process, wait_for
 from tests.test_migrations import schema_diff
@@ -101,3 +102,23 @@ def test_a_batch_on_postgres_gets_its_ids_in_order_and_a_retry_the_same_runs(pg_
     bad = client.post("/api/v1/runs/batch", json={"runs": [items[0], {**items[1], "demo": "x"}]})
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["path"] == "runs[1].demo"
     assert redis.llen("rq:queue:default") == 10
+
+
+def test_a_batch_of_small_runs_shares_jobs_and_every_run_solves_on_postgres(pg_url, redis, redis_url, tmp_path):
+    """The ids of one multi-row INSERT are consecutive on PostgreSQL too, so whole blocks share a job."""
+    db.upgrade(pg_url)
+    app = create_app({"DATABASE_URL": pg_url, "REDIS_URL": redis_url})
+    client = signed_in(app, add_user(pg_url, "alice"))
+    items = [{"problem_type": "knapsack", "demo": "tiny", "seed": i} for i in range(2 * CHUNK_RUNS - 1)]
+    ids = [d["id"] for d in client.post("/api/v1/runs/batch", json={"runs": items}).get_json()["items"]]
+    queued = [j.decode() for j in redis.lrange("rq:queue:default", 0, -1)]
+    assert len(queued) == len(ids) - CHUNK_RUNS + 1 and sum(j.startswith("runs-") for j in queued) == 1
+    worker = start_worker(pg_url, redis_url, tmp_path / "worker.log")
+    try:
+        docs = [
+            wait_for(lambda i=i: (d := client.get(f"/api/v1/runs/{i}").get_json())["terminal"] and d, 30, what="end")
+            for i in ids
+        ]
+    finally:
+        stop_process(worker)
+    assert all(d["status"] == "succeeded" and d["objective"] == 5 and d["result"]["checked"] for d in docs)
