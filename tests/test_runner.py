@@ -10,6 +10,7 @@ import threading
 import time
 
 from tests import problems as knapsack
+from tests.support import wait_for
 from workers import runner
 
 
@@ -140,11 +141,16 @@ def test_a_strategy_stuck_in_python_is_abandoned_after_a_stop():
 
     try:
         outcome, took, _, _ = run(problem=dataclasses.replace(knapsack.PROBLEM, search=stuck), cancel_after=0.5)
+        # Its search thread is still taken (the worker ends itself on this), and the next run gets another.
+        assert runner.SEARCH_THREADS.busy() == 1
+        after, _, _, _ = run(time_limit=0.5)
+        assert after.solution is not None and runner.SEARCH_THREADS.busy() == 1
     finally:
         release.set()
     assert outcome.abandoned and outcome.stop_reason == "canceled"
     assert outcome.solution is None and outcome.status == "UNKNOWN"
     assert took < 0.5 + runner.ABANDON_AFTER + 1
+    wait_for(lambda: runner.SEARCH_THREADS.busy() == 0, 5, what="the stuck strategy to return")
 
 
 def test_a_deferred_check_runs_once_per_interval_and_never_keeps_a_rejected_solution():

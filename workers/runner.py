@@ -1,10 +1,11 @@
 """The solve runner: a problem's search strategy, a progress reporter and a stop watcher.
 
 CP-SAT cannot be interrupted by RQ's SIGALRM timeout, so the solve stops itself. The problem's search
-strategy (by default: build the model, hint the checkpoint, one CP-SAT solve) runs in a thread of its
-own, model building included; the calling thread (the work horse's main thread) watches for a cancel
-request, the deadline and SIGTERM, calls `stop_search()` on every CP-SAT solve in flight, and writes
-buffered progress at most every `interval` seconds, so the search never waits on the database.
+strategy (by default: build the model, hint the checkpoint, one CP-SAT solve) runs in a search thread
+(SearchThreads: kept between runs), model building included; the calling thread (the work horse's main
+thread) watches for a cancel request, the deadline and SIGTERM, calls `stop_search()` on every CP-SAT
+solve in flight, and writes buffered progress at most every `interval` seconds, so the search never
+waits on the database.
 
 Every solution a strategy finds goes through `Search.report`: the problem's checker counts its true
 cost, and only a feasible solution strictly better than the incumbent is kept. So the incumbent (and
@@ -15,6 +16,8 @@ instead, once per progress interval and at the end, off the solver's threads.
 
 from __future__ import annotations
 
+import os
+import queue
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -265,16 +268,16 @@ class Watcher:
         self.shutdown = threading.Event()
         self.abandoned = False  # the strategy did not return in time after a stop
 
-    def watch(self, thread: threading.Thread) -> None:
-        """Until `thread` ends: stop it when asked, and flush progress every `interval` seconds.
+    def watch(self, done: threading.Event) -> None:
+        """Until the strategy is `done`: stop it when asked, and flush progress every `interval` seconds.
 
         The first flush comes after one interval, and what is left at the end stays in `search.live`
         for the caller to store with the result: a run that ends within one interval writes once. The
         first look for a stop request comes after one tick, too: a run that ends within it (most small
         runs) never asks Redis, and a cancel sent meanwhile is seen one tick later."""
         last_flush, stop_at = time.monotonic(), None
-        thread.join(POLL_SECONDS)
-        while thread.is_alive():
+        done.wait(POLL_SECONDS)
+        while not done.is_set():
             if self.stop_reason is None:
                 self.stop_reason = self._why_stop()
             if self.stop_reason is not None:
@@ -287,7 +290,7 @@ class Watcher:
                 self.search.verify()
                 self.flush(self.search.live)
                 last_flush = time.monotonic()
-            thread.join(POLL_SECONDS)
+            done.wait(POLL_SECONDS)
 
     def _why_stop(self) -> str | None:
         if self.taken_over():
@@ -300,6 +303,52 @@ class Watcher:
             return "canceled" if self.cancel_requested() else None
         except Exception:  # Redis hiccup: keep solving, look again next tick
             return None
+
+
+class SearchThreads:
+    """The threads strategies run in, kept for the next run once a strategy returns: a fresh thread for
+    every run cost a tiny run ~0.5 ms (its build and solve ran slower on a new thread's cold stack).
+    One per strategy at a time; a strategy abandoned after a stop keeps its thread until it returns.
+    Per process: a forked work horse starts with none (threads do not survive a fork)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._pid, self._idle, self._busy = 0, [], 0
+
+    def start(self, target: Callable[[], None]) -> threading.Event:
+        """Run `target` in an idle search thread (or a new one); the event is set when it returns."""
+        done = threading.Event()
+        with self._lock:
+            if self._pid != os.getpid():
+                self._pid, self._idle, self._busy = os.getpid(), [], 0
+            inbox = self._idle.pop() if self._idle else self._spawn()
+            self._busy += 1
+        inbox.put((target, done))
+        return done
+
+    def busy(self) -> int:
+        """Strategies still running (after a run has returned: only an abandoned one)."""
+        with self._lock:
+            return self._busy if self._pid == os.getpid() else 0
+
+    def _spawn(self) -> queue.SimpleQueue:
+        inbox: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._serve, args=(inbox,), name="search", daemon=True).start()
+        return inbox
+
+    def _serve(self, inbox: queue.SimpleQueue) -> None:
+        while True:
+            target, done = inbox.get()
+            try:
+                target()  # (it hands its own errors to the caller)
+            finally:
+                with self._lock:
+                    self._busy -= 1
+                    self._idle.append(inbox)
+                done.set()
+
+
+SEARCH_THREADS = SearchThreads()
 
 
 @dataclass
@@ -361,14 +410,13 @@ def run(
         except BaseException as exc:  # handed to the caller's thread below
             result["error"] = exc
 
-    thread = threading.Thread(target=strategy, name="search", daemon=True)
-    thread.start()
+    done = SEARCH_THREADS.start(strategy)
     try:
-        watcher.watch(thread)
+        watcher.watch(done)
     finally:
         search.stop()  # a no-op after a normal end; stops the search if the watcher raised
         if not watcher.abandoned:
-            thread.join()
+            done.wait()
     if "error" in result:
         raise result["error"]
     search.verify()

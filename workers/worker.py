@@ -18,7 +18,6 @@ import logging
 import os
 import resource
 import signal
-import threading
 import time
 
 from ortools.sat.python import cp_model  # noqa: F401  (preload for forked work horses)
@@ -32,7 +31,7 @@ from rq.worker import Worker, WorkerStatus
 
 from app import cluster, config, db, lifecycle, logs, metrics, problems, queueing
 from app.models import utcnow
-from workers import events, jobs, maintenance  # noqa: F401  (jobs: preloaded for the work horses)
+from workers import events, jobs, maintenance, runner  # noqa: F401  (jobs: preloaded for the work horses)
 
 for _problem in problems.all_types():  # preload every problem module, and ready what its search needs
     if _problem.prepare is not None:
@@ -210,7 +209,7 @@ class SolveWorker(Worker):
             self.perform_job(job, queue)
         finally:
             signal.signal(signal.SIGTERM, sigterm)  # the solve's own handler is the horse's, not the worker's
-            if jobs.SHUTDOWN.is_set() or _search_still_running():
+            if jobs.SHUTDOWN.is_set() or runner.SEARCH_THREADS.busy():
                 # SIGTERM came during the solve (it handed the run over), or a stop left a strategy stuck
                 # in Python: end this worker as a work horse would end; the platform starts a new one.
                 jobs.SHUTDOWN.clear()
@@ -268,10 +267,6 @@ def impatient(client: Redis) -> Redis:
     pool = client.connection_pool
     kwargs = {k: v for k, v in pool.connection_kwargs.items() if k != "retry"}
     return Redis(connection_pool=ConnectionPool(connection_class=pool.connection_class, **kwargs))
-
-
-def _search_still_running() -> bool:
-    return any(t.name == "search" and t.is_alive() for t in threading.enumerate())
 
 
 def run_ids_of(job) -> list[int]:
