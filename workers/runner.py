@@ -181,11 +181,12 @@ class Search:
         try:
             if self.stopped():
                 return SubSolve("UNKNOWN", None, None, None, 0.0, solver)
-            status = solver.solve(model, _Reporter(self, extract) if report else None)
+            reporter = _Reporter(self, extract) if report else None
+            status = solver.solve(model, reporter)
         finally:
             with self._solvers_lock:
                 self._solvers.discard(solver)
-        return self._finish(solver, status, extract, full, report)
+        return self._finish(solver, status, extract, full, reporter)
 
     # -- for the runner ---------------------------------------------------------------------------
     def stop(self) -> None:
@@ -199,12 +200,14 @@ class Search:
     def _better(self, a: float, b: float | None) -> bool:
         return b is None or (a > b if self.maximize else a < b)
 
-    def _finish(self, solver: cp_model.CpSolver, status: int, extract: Extract, full: bool, report: bool) -> SubSolve:
+    def _finish(
+        self, solver: cp_model.CpSolver, status: int, extract: Extract, full: bool, reporter: _Reporter | None
+    ) -> SubSolve:
         has_solution = status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
         solution = extract(solver.value) if has_solution else None
-        if solution is not None and report:
-            # The callback has seen it already when CP-SAT found it during the search; a solution found
-            # in presolve alone reaches us only here. A duplicate is simply not better.
+        if solution is not None and reporter is not None and solution != reporter.last:
+            # The callback has seen it already when CP-SAT found it during the search (then it is not
+            # checked twice); a solution found in presolve alone reaches us only here.
             self.report(solution, solver.objective_value)
         bound = solver.best_objective_bound if has_solution or status == cp_model.UNKNOWN else None
         if full and bound is not None and has_solution:
@@ -237,9 +240,11 @@ class _Reporter(cp_model.CpSolverSolutionCallback):
     def __init__(self, search: Search, extract: Extract):
         super().__init__()
         self.search, self.extract = search, extract
+        self.last: dict | None = None  # the last solution it passed on
 
     def on_solution_callback(self) -> None:
-        self.search.report(self.extract(self.value), self.objective_value)
+        self.last = self.extract(self.value)
+        self.search.report(self.last, self.objective_value)
 
 
 class Watcher:
