@@ -127,8 +127,12 @@ def inline_client(database_url, redis_url, redis, user):
 def test_runs_waiting_behind_a_slow_one_are_handed_on_and_idle_workers_share_them(
     inline_client, redis, redis_url, database_url, tmp_path
 ):
-    ids = post_batch(inline_client, CHUNK_RUNS + 7, demo="hard", time_limit=1.5)
-    block = whole_blocks(ids)[0]
+    align(inline_client)
+    slow = {**TINY, "demo": "hard", "time_limit": 30}
+    items = [slow] + [{**slow, "time_limit": 1.5, "seed": i} for i in range(1, CHUNK_RUNS)]
+    resp = inline_client.post("/api/v1/runs/batch", json={"runs": items})
+    block = [d["id"] for d in resp.get_json()["items"]]
+    assert whole_blocks(block) == [block]
     workers = [
         start_worker(database_url, redis_url, tmp_path / f"w{n}.log", f"w{n}", PROGRESS_INTERVAL="0.25")
         for n in range(2)
@@ -142,11 +146,15 @@ def test_runs_waiting_behind_a_slow_one_are_handed_on_and_idle_workers_share_the
         settings = config.load({"DATABASE_URL": database_url, "REDIS_URL": redis_url})
         shown = {w.run.id for w in cluster.workers(settings) if w.run is not None}
         assert first.id in shown
+        # A run of a chunk is cancelled as any other: it stops at once and keeps its best solution.
+        assert inline_client.post(f"/api/v1/runs/{first.id}/cancel").status_code == 202
         done = [finished(database_url, i, 60) for i in block]
     finally:
         for proc in workers:
             stop_process(proc)
-    assert all(r.status == "succeeded" and r.result["checked"] for r in done)
+    assert done[0].status == "canceled" and done[0].result["checked"]
+    assert all(r.status == "succeeded" and r.result["checked"] for r in done[1:])
+    assert all(r.wall_time < 1.5 + 1.0 for r in done[1:])  # each stopped at its own deadline
     assert len({r.worker.split(" pid ")[0] for r in done}) == 2  # both workers took some
     assert all(r.attempt == 1 for r in done)  # each solved once
 
