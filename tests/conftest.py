@@ -129,3 +129,18 @@ def worker(database_url, redis, redis_url, tmp_path):
     stop_process(proc)
     if os.environ.get("SHOW_WORKER_LOG"):
         print(Path(tmp_path / "worker.log").read_text())
+
+
+@pytest.fixture
+def inline_client(database_url, redis_url, redis, user):
+    """Alice on an app that solves every knapsack run inline, "hard" included (a slow solve to stop)."""
+    app = create_app(
+        {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "TESTING": True,
+            "SOLVER_THREADS": 2,
+            "INLINE_MAX_VARIABLES": 10**6,
+        }
+    )
+    return signed_in(app, user)

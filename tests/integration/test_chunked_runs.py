@@ -15,10 +15,9 @@ import pytest
 from rq.job import Job
 from sqlmodel import select
 
-from app import cluster, config, create_app, db, queueing
+from app import cluster, config, db, queueing
 from app.models import ProgressPoint, Run
 from app.queueing import CHUNK_RUNS, Solve, chunk_job_id, chunks
-from tests.accounts import signed_in
 from tests.support import finished, horse_pid, run_row, solving, start_worker, stop_process, wait_for
 from workers import maintenance
 
@@ -106,21 +105,6 @@ def test_a_chunk_solves_each_of_its_runs_in_full_and_skips_a_canceled_one(
     chunk = Job.fetch(chunk_job_id(block[0]), connection=redis)
     assert chunk.get_status() == "finished"
     assert not redis.exists(Job.key_for(queueing.job_id_for(block[1])))  # no job of its own was needed
-
-
-@pytest.fixture
-def inline_client(database_url, redis_url, redis, user):
-    """Alice on an app that solves every knapsack run inline, "hard" included (a slow solve)."""
-    app = create_app(
-        {
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "TESTING": True,
-            "SOLVER_THREADS": 1,
-            "INLINE_MAX_VARIABLES": 10**6,
-        }
-    )
-    return signed_in(app, user)
 
 
 @pytest.mark.slow

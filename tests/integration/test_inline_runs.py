@@ -12,27 +12,11 @@ import time
 import pytest
 from sqlmodel import select
 
-from app import create_app, db
+from app import db
 from app.models import ProgressPoint
-from tests.accounts import signed_in
 from tests.support import finished, horse_pid, solving, start_worker, stop_process, wait_for
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def inline_client(database_url, redis_url, redis, user):
-    """Alice on an app that solves every knapsack run inline, "hard" included (a slow solve to stop)."""
-    app = create_app(
-        {
-            "DATABASE_URL": database_url,
-            "REDIS_URL": redis_url,
-            "TESTING": True,
-            "SOLVER_THREADS": 2,
-            "INLINE_MAX_VARIABLES": 10**6,
-        }
-    )
-    return signed_in(app, user)
 
 
 @pytest.fixture
