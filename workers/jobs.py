@@ -101,8 +101,12 @@ def solve_runs(run_ids: list[int]) -> str:
         with lock:
             rest = waiting[:]
             waiting.clear()
-        if rest:
+        if not rest:
+            return
+        try:
             said.append(_hand_on(settings, rest))
+        except Exception:  # e.g. the database did not answer: the reconciler enqueues them
+            log.exception("runs %s not handed on; the reconciler will enqueue them", rest)
 
     timer = threading.Timer(CHUNK_SECONDS, hand_on)
     timer.daemon = True
