@@ -42,7 +42,7 @@ class RunRef:
     created_at: datetime
     started_at: datetime | None
     worker: str | None
-    status: str = RunStatus.RUNNING.value
+    status: str
 
     @property
     def horse_pid(self) -> int | None:
@@ -91,20 +91,9 @@ def aware(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
-def run_ids_of(job_id: str | None) -> list[int]:
-    """The runs a solve job is for, from its id: `run-<id>`, or a chunk's `runs-<first>-<last>`."""
-    kind, _, rest = (job_id or "").partition("-")
-    if kind == "run" and rest.isdigit():
-        return [int(rest)]
-    first, _, last = rest.partition("-")
-    if kind == "runs" and first.isdigit() and last.isdigit():
-        return list(range(int(first), int(last) + 1))
-    return []
-
-
 def solving(job_id: str | None, runs: dict[int, RunRef]) -> RunRef | None:
     """The run a worker's job is solving: the job's run, or the chunk's run that is running now."""
-    ids = run_ids_of(job_id)
+    ids = queueing.run_ids_of(job_id)
     if len(ids) == 1:
         return runs.get(ids[0])
     return next((runs[i] for i in ids if i in runs and runs[i].status == RunStatus.RUNNING.value), None)
@@ -127,7 +116,7 @@ def workers(settings: Settings, redis: Redis | None = None) -> list[WorkerInfo]:
     redis = redis or queueing.connect(settings.REDIS_URL)
     found = Worker.all(connection=redis)
     jobs = {w.name: w.get_current_job_id() for w in found}
-    runs = _runs(settings, {rid for j in jobs.values() for rid in run_ids_of(j)})
+    runs = _runs(settings, {rid for j in jobs.values() for rid in queueing.run_ids_of(j)})
     now = utcnow()
     out = [_worker_info(w, redis, jobs[w.name], solving(jobs[w.name], runs), now) for w in found]
     return sorted(out, key=lambda w: (w.run is None, w.host or "", w.name))
@@ -139,7 +128,8 @@ def _worker_info(w: Worker, redis: Redis, job_id: str | None, run: RunRef | None
     default_threads = redis.hget(w.key, THREADS_FIELD)
     # A retried run started long ago on another worker; this worker took it when RQ started the job.
     # (A chunk's job started with its first run: the run's own start says more.)
-    job_started = redis.hget(Job.key_for(job_id), "started_at") if run and len(run_ids_of(job_id)) == 1 else None
+    own_job = run is not None and job_id == queueing.job_id_for(run.id)
+    job_started = redis.hget(Job.key_for(job_id), "started_at") if own_job else None
     return WorkerInfo(
         name=w.name,
         host=w.hostname,
@@ -162,7 +152,7 @@ def queues(settings: Settings, redis: Redis | None = None) -> list[QueueInfo]:
     """The three priority queues: what waits (oldest first) and what runs now."""
     redis = redis or queueing.connect(settings.REDIS_URL)
     started = {name: StartedJobRegistry(name, connection=redis).get_job_ids(cleanup=False) for name in PRIORITIES}
-    running_ids = {rid for ids in started.values() for j in ids for rid in run_ids_of(j)}
+    running_ids = {rid for ids in started.values() for j in ids for rid in queueing.run_ids_of(j)}
     oldest, counts = _oldest_queued(settings)
     runs = _runs(settings, running_ids | {r for r in oldest.values()})
     now = utcnow()

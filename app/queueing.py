@@ -126,6 +126,17 @@ def chunk_job_id(run_id: int) -> str:
     return f"runs-{first}-{first + CHUNK_RUNS - 1}"
 
 
+def run_ids_of(job_id: str | None) -> list[int]:
+    """The runs a solve job is for, from its id: `run-<id>`, or a chunk's `runs-<first>-<last>`."""
+    kind, _, rest = (job_id or "").partition("-")
+    if kind == "run" and rest.isdigit():
+        return [int(rest)]
+    first, _, last = rest.partition("-")
+    if kind == "runs" and first.isdigit() and last.isdigit():
+        return list(range(int(first), int(last) + 1))
+    return []
+
+
 def _job_id(group: list[Solve]) -> str:
     return job_id_for(group[0].run_id) if len(group) == 1 else chunk_job_id(group[0].run_id)
 

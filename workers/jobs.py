@@ -105,7 +105,7 @@ def solve_runs(run_ids: list[int]) -> str:
             return
         try:
             said.append(_hand_on(settings, rest))
-        except Exception:  # e.g. the database did not answer: the reconciler enqueues them
+        except Exception:  # the database or Redis did not answer: the reconciler enqueues them
             log.exception("runs %s not handed on; the reconciler will enqueue them", rest)
 
     timer = threading.Timer(CHUNK_SECONDS, hand_on)
@@ -129,26 +129,21 @@ def solve_runs(run_ids: list[int]) -> str:
 
 def _hand_on(settings: config.Settings, run_ids: list[int]) -> str:
     """Enqueue the still-queued runs among `run_ids` as jobs of their own, at the front, in order (not
-    those that have one already: a retried chunk). If Redis does not answer, the reconciler enqueues
-    them (queued runs whose job is gone)."""
+    those that have one already: a retried chunk)."""
     with db.session(settings.DATABASE_URL) as s:
         rows = s.exec(
             select(Run.id, Run.priority, Run.time_limit).where(
                 col(Run.id).in_(run_ids), Run.status == RunStatus.QUEUED.value
             )
         ).all()
-    try:
-        redis = queueing.connect(settings.REDIS_URL)
-        with redis.pipeline(transaction=False) as pipe:
-            for run_id, *_ in rows:
-                pipe.exists(Job.key_for(queueing.job_id_for(run_id)))
-            have = pipe.execute()
-        rows = [row for row, has in zip(rows, have, strict=True) if not has]
-        solves = [queueing.Solve(i, p, t, inline=True) for i, p, t in sorted(rows, reverse=True)]  # LPUSH: last first
-        queueing.enqueue_solves(redis, solves, settings.JOB_TIMEOUT_GRACE, at_front=True)
-    except RedisError:
-        log.exception("runs %s not handed on; the reconciler will enqueue them", run_ids)
-        return f"runs {run_ids} not handed on (Redis)"
+    redis = queueing.connect(settings.REDIS_URL)
+    with redis.pipeline(transaction=False) as pipe:
+        for run_id, *_ in rows:
+            pipe.exists(Job.key_for(queueing.job_id_for(run_id)))
+        have = pipe.execute()
+    rows = [row for row, has in zip(rows, have, strict=True) if not has]
+    solves = [queueing.Solve(i, p, t, inline=True) for i, p, t in sorted(rows, reverse=True)]  # LPUSH: last first
+    queueing.enqueue_solves(redis, solves, settings.JOB_TIMEOUT_GRACE, at_front=True)
     return f"runs {sorted(r[0] for r in rows)} handed on"
 
 

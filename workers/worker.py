@@ -242,7 +242,7 @@ class SolveWorker(Worker):
         (A chunk's job: the run among its runs that this work horse held.)"""
         super().handle_work_horse_killed(job, retpid, ret_val, rusage)
         owner = f"{self.name} pid {retpid or self._last_horse_pid}"
-        for run_id in run_ids_of(job):
+        for run_id in queueing.run_ids_of(job.id):
             try:
                 self._record_death(job, run_id, owner, ret_val, rusage)
             except Exception:  # the lease expires and the reconciler recovers the run anyway
@@ -267,18 +267,6 @@ def impatient(client: Redis) -> Redis:
     pool = client.connection_pool
     kwargs = {k: v for k, v in pool.connection_kwargs.items() if k != "retry"}
     return Redis(connection_pool=ConnectionPool(connection_class=pool.connection_class, **kwargs))
-
-
-def run_ids_of(job) -> list[int]:
-    """The runs a solve job is for: one (solve_run), or a chunk's (solve_runs)."""
-    try:
-        if job.func_name == queueing.SOLVE_JOB:
-            return [int(job.args[0])]
-        if job.func_name == queueing.CHUNK_JOB:
-            return [int(i) for i in job.args[0]]
-    except Exception:
-        pass
-    return []
 
 
 def limit_memory(megabytes: int) -> None:
