@@ -145,3 +145,40 @@ def test_the_construction_gives_way_to_a_stop():
     ctx = runner.Search(PROBLEM, inp, threads=2, seed=0, deadline=time.monotonic() + 20, elapsed=lambda: 0.0)
     ctx.stop_event.set()
     assert construct.construct(ctx) is None and ctx.totals["solves"] == 0
+
+
+def test_two_weekends_free_everyone_around_two_weekends():
+    from app.problems.shift_scheduling.neighbourhoods import two_weekends
+
+    inp = benchmark(12)  # 4 weeks: weekends on days 5-6, 12-13, 19-20, 26-27
+    free = two_weekends(inp, (0, 3))
+    assert free == {(p, d) for p in range(len(inp.staff)) for d in [3, 4, 5, 6, 7, 8, 24, 25, 26, 27]}
+    assert {d for _, d in two_weekends(inp, (1, 2), margin=1)} == {11, 12, 13, 14, 18, 19, 20, 21}
+
+
+def test_trading_weekends_offers_only_better_checked_rosters_and_keeps_its_time():
+    inp = benchmark(8)
+    ctx = Recording(PROBLEM, inp, threads=2, seed=0, deadline=time.monotonic() + 60, elapsed=lambda: 0.0)
+    start = construct.construct(ctx)
+    assert start is not None and ctx.report({"roster": start})
+    before = ctx.incumbent()[1]
+    ctx.offered.clear()
+    t0 = time.monotonic()
+    construct.trade_weekends(ctx, 4.0)
+    assert time.monotonic() - t0 < 4 + 1
+    assert ctx.offered, "4 s of weekend trades found nothing better than the construction's roster"
+    checks = [PROBLEM.check(inp, s) for s, _ in ctx.offered]
+    assert all(c.ok for c in checks)
+    assert ctx.incumbent()[1] == min(c.objective for c in checks) < before
+
+
+def test_trading_weekends_gives_way_to_a_stop_within_a_second():
+    inp = benchmark(12)
+    ctx = Recording(PROBLEM, inp, threads=2, seed=0, deadline=time.monotonic() + 60, elapsed=lambda: 0.0)
+    start = construct.construct(ctx)
+    assert start is not None and ctx.report({"roster": start})
+    threading.Timer(2.0, ctx.stop).start()  # as the runner stops a strategy: the event, and every solve in flight
+    t0 = time.monotonic()
+    construct.trade_weekends(ctx, 30.0)
+    assert time.monotonic() - t0 < 2 + 1
+    assert PROBLEM.check(inp, ctx.incumbent()[0]).ok

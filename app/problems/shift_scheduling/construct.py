@@ -25,14 +25,18 @@ hints its checkpoint. Only the input's size and the time left steer it.
 
 from __future__ import annotations
 
+import random
 import time
 from functools import partial
+from itertools import combinations
 from typing import Any
 
 from app.problems.shift_scheduling.anneal import anneal
 from app.problems.shift_scheduling.decompose import Roster, sub_input
 from app.problems.shift_scheduling.model import build, extract, hint
+from app.problems.shift_scheduling.neighbourhoods import two_weekends
 from app.problems.shift_scheduling.schema import Input
+from app.problems.shift_scheduling.search import Board, Incumbent, complete
 
 CELLS = 120  # person-days rostered by one construction step
 STEP_SECONDS = 2.0  # wall-clock cap of one step (its first roster takes 0.01-0.15 s)
@@ -43,6 +47,9 @@ POLISH_SHARE = 0.3  # of the time left after it: a last whole-model solve, from 
 # keeps one on the full max_lp search and shares the other among the neighbourhoods). It proves nothing;
 # the first solve proves the small rosters. Measured: README, "How a roster is searched".
 POLISH_PARAMS = {"use_lns_only": True}
+WEEKEND_SHARE = 0.5  # of the last solve's time: first two weekends for everyone at a time (trade_weekends)
+WEEKEND_SECONDS = 4.0  # wall-clock cap of one such sub-solve
+WEEKEND_PARAMS = {"linearization_level": 2}
 STEP_PRESOLVE = {"max_presolve_iterations": 1, "cp_model_probing_level": 0}
 
 
@@ -102,6 +109,8 @@ def search(ctx: Any) -> str | None:
     if best is None or ctx.stopped():
         return None
     anneal(Until(ctx, ctx.remaining() * (1 - POLISH_SHARE)), best[0], chains=max(1, ctx.threads), seed=ctx.seed)
+    if POLISH_SHARE > 0 and not ctx.stopped():
+        trade_weekends(ctx, ctx.remaining() * WEEKEND_SHARE)
     best = ctx.incumbent()
     if POLISH_SHARE > 0 and not ctx.stopped() and ctx.remaining() > 0:
         # CP-SAT again, from the annealed roster: its own neighbourhoods find what the walk's small moves miss.
@@ -109,6 +118,33 @@ def search(ctx: Any) -> str | None:
         hint(model, v, inp, best[0])
         ctx.solve(model, partial(extract, inp, v), time_limit=ctx.remaining(), params=POLISH_PARAMS)
     return None
+
+
+def trade_weekends(ctx: Any, seconds: float) -> None:
+    """For `seconds`: re-solve everyone's shifts over two weekends and the days around them
+    (neighbourhoods.two_weekends) from the best roster, one pair of weekends after another in a shuffled
+    order; every better roster goes to the runner. Ends early once every pair has been tried since the
+    last gain."""
+    inp: Input = ctx.inp
+    start = ctx.incumbent()
+    pairs = list(combinations(range(len(inp.weekends())), 2))
+    if not pairs or start is None:
+        return
+    until, rng = Until(ctx, seconds), random.Random(ctx.seed)
+    rng.shuffle(pairs)
+    board, best = Board(inp), Incumbent()
+    complete(ctx, board, best, start[0])
+    tried = 0  # pairs since the last gain
+    while best.values is not None and tried < len(pairs) and not ctx.stopped() and until.remaining() > 0.1:
+        board.start_from(*best.snapshot(), two_weekends(inp, pairs[tried]))
+        limit = min(WEEKEND_SECONDS, until.remaining())
+        sub = ctx.solve(board.model, board.extract, time_limit=limit, params=WEEKEND_PARAMS, full=False)
+        gain = best.offer(*board.solution_of(sub.solver)) if sub.solution is not None else 0.0
+        if gain > 0:
+            pairs = pairs[tried + 1 :] + pairs[: tried + 1]  # go on from the next pair
+            tried = 0
+        else:
+            tried += 1
 
 
 class Until:

@@ -62,6 +62,18 @@ def free_around_penalty(inp: Input, rng: random.Random, fraction: float, roster:
     return {(p, d) for p in chosen for d in range(start, start + width)}
 
 
+def two_weekends(inp: Input, pair: tuple[int, int], margin: int = 2) -> Cells:
+    """Everyone, over two weekends (indices into inp.weekends()) and `margin` days either side of each.
+
+    A weekend limit couples a person's weekends: someone at their limit can take another weekend only by
+    giving one up. Where cover is short at weekends (staff at their limits, the shortfall all on
+    Saturdays and Sundays, as on the benchmark's largest rosters), freeing two weekends for everyone lets
+    the sub-solve trade weekends between people, with the days around them to rebuild their stretches."""
+    weekends = inp.weekends()
+    days = {d for w in pair for d in range(weekends[w][0] - margin, weekends[w][-1] + margin + 1)}
+    return {(p, d) for p in range(len(inp.staff)) for d in days if 0 <= d < inp.horizon_days}
+
+
 def _pick_penalty(inp: Input, rng: random.Random, roster: Roster) -> tuple[int, int | None]:
     """(day, person or None) of a random penalty the roster pays; a random day if it pays none."""
     index = {shift.id: s for s, shift in enumerate(inp.shifts)}

@@ -136,7 +136,7 @@ def search(ctx: Any, settings: Settings = Settings()) -> str | None:
     """The strategy the runner drives (see SearchContext in app/problems/base.py)."""
     board, best = Board(ctx.inp), Incumbent()
     if ctx.incumbent() is not None:
-        _complete(ctx, board, best, ctx.incumbent()[0])
+        complete(ctx, board, best, ctx.incumbent()[0])
     status = _whole(ctx, board, best, max(settings.start_min, settings.start_share * ctx.remaining()))
     while status is None and best.values is None and not ctx.stopped():
         status = _whole(ctx, board, best, ctx.remaining())  # no roster yet: nothing to improve, keep looking
@@ -209,7 +209,7 @@ def _whole(ctx: Any, board: Board, best: Incumbent, seconds: float) -> str | Non
     return "OPTIMAL" if sub.status == "OPTIMAL" else None
 
 
-def _complete(ctx: Any, board: Board, best: Incumbent, solution: dict) -> None:
+def complete(ctx: Any, board: Board, best: Incumbent, solution: dict) -> None:
     """Take a roster (e.g. the checkpoint) as the incumbent, completed with its penalty variables by a
     solve with every cell pinned to it."""
     board.pin_roster(solution)
