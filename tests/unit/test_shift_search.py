@@ -156,7 +156,18 @@ def test_two_weekends_free_everyone_around_two_weekends():
     assert {d for _, d in two_weekends(inp, (1, 2), margin=1)} == {11, 12, 13, 14, 18, 19, 20, 21}
 
 
-def test_trading_weekends_offers_only_better_checked_rosters_and_keeps_its_time():
+def test_a_roster_is_weekend_bound_when_most_of_its_shortfall_is_at_weekends():
+    inp = benchmark(12)
+    nobody = {person.id: [None] * inp.horizon_days for person in inp.staff}
+    assert not construct.weekend_bound(inp, nobody)  # short every day: 285 of 1007 missing at weekends
+    weekend = {d for days in inp.weekends() for d in days}
+    at_weekends = inp.model_copy(update={"cover": [c for c in inp.cover if c.day in weekend]})
+    assert construct.weekend_bound(at_weekends, nobody)
+    assert not construct.weekend_bound(inp.model_copy(update={"cover": []}), nobody)  # nothing short
+
+
+def test_trading_weekends_offers_only_better_checked_rosters_and_keeps_its_time(monkeypatch):
+    monkeypatch.setattr(construct, "WEEKEND_BOUND", 0.0)  # the construction's roster is short all week
     inp = benchmark(8)
     ctx = Recording(PROBLEM, inp, threads=2, seed=0, deadline=time.monotonic() + 60, elapsed=lambda: 0.0)
     start = construct.construct(ctx)
@@ -172,7 +183,8 @@ def test_trading_weekends_offers_only_better_checked_rosters_and_keeps_its_time(
     assert ctx.incumbent()[1] == min(c.objective for c in checks) < before
 
 
-def test_trading_weekends_gives_way_to_a_stop_within_a_second():
+def test_trading_weekends_gives_way_to_a_stop_within_a_second(monkeypatch):
+    monkeypatch.setattr(construct, "WEEKEND_BOUND", 0.0)
     inp = benchmark(12)
     ctx = Recording(PROBLEM, inp, threads=2, seed=0, deadline=time.monotonic() + 60, elapsed=lambda: 0.0)
     start = construct.construct(ctx)
