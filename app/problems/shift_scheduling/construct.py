@@ -35,6 +35,7 @@ from itertools import combinations
 from typing import Any
 
 from app.problems.shift_scheduling.anneal import anneal
+from app.problems.shift_scheduling.check import check
 from app.problems.shift_scheduling.decompose import Roster, sub_input
 from app.problems.shift_scheduling.model import build, extract, hint
 from app.problems.shift_scheduling.neighbourhoods import two_weekends
@@ -113,13 +114,13 @@ def search(ctx: Any) -> str | None:
     if best is None or ctx.stopped():
         return None
     anneal(Until(ctx, ctx.remaining() * (1 - POLISH_SHARE)), best[0], chains=max(1, ctx.threads), seed=ctx.seed)
-    if POLISH_SHARE > 0 and not ctx.stopped():
-        trade_weekends(ctx, ctx.remaining() * WEEKEND_SHARE)
-    best = ctx.incumbent()
-    if POLISH_SHARE > 0 and not ctx.stopped() and ctx.remaining() > 0:
-        # CP-SAT again, from the annealed roster: its own neighbourhoods find what the walk's small moves miss.
+    if POLISH_SHARE <= 0 or ctx.stopped():
+        return None
+    trade_weekends(ctx, ctx.remaining() * WEEKEND_SHARE)
+    if not ctx.stopped() and ctx.remaining() > 0:
+        # CP-SAT again, from the best roster: its own neighbourhoods find what the walk's small moves miss.
         model.clear_hints()
-        hint(model, v, inp, best[0])
+        hint(model, v, inp, ctx.incumbent()[0])
         ctx.solve(model, partial(extract, inp, v), time_limit=ctx.remaining(), params=POLISH_PARAMS)
     return None
 
@@ -163,10 +164,10 @@ def weekend_bound(inp: Input, roster: Roster) -> bool:
     less than the last solve would in the same time (HeldBack5, 20 s from an annealed roster: 1113 ->
     1087 by trades, 1049 -> 873 by that solve), so they are skipped."""
     weekend = {d for days in inp.weekends() for d in days}
-    on_shift = Counter((d, shift) for row in roster.values() for d, shift in enumerate(row) if shift)
     short = Counter()
-    for c in inp.cover:
-        short[c.day in weekend] += c.weight_under * max(0, c.requirement - on_shift[c.day, c.shift])
+    for penalty in check(inp, {"roster": roster}).penalties:
+        if penalty.rule == "cover_under":
+            short[penalty.day in weekend] += penalty.cost
     total = short[True] + short[False]
     return total > 0 and short[True] >= WEEKEND_BOUND * total
 
