@@ -7,6 +7,7 @@ import pytest
 from ortools.sat.python import cp_model
 
 from app.problems.shift_scheduling import build, check, estimate, extract, hint, import_text
+from app.problems.shift_scheduling.decompose import lowered, on_shift
 from tests.unit.conftest import SHIFT_BENCHMARKS
 
 
@@ -62,3 +63,18 @@ def test_the_estimate_counts_the_model_build_makes(name):
     model, _ = build(inp)
     size = estimate(inp)
     assert (size["variables"], size["constraints"]) == (len(model.proto.variables), len(model.proto.constraints))
+
+
+@pytest.mark.parametrize("people", [[0], [0, 1], [0, 1, 2, 3]])
+def test_the_estimate_counts_a_construction_step_without_cover_variables_where_the_sign_is_known(people):
+    """A step's model of a few people, cover lowered by the rest: cells nobody is needed on, or needing at
+    least everyone in the model, are linear terms, with no variable or constraint of their own."""
+    inp = import_text((SHIFT_BENCHMARKS / "Instance7.txt").read_text())
+    rest = on_shift([[inp.shifts[0].id] * inp.horizon_days] * 3)  # three people on the first shift every day
+    step = lowered(inp, people, rest)
+    assert any(c.requirement == 0 for c in step.cover) and any(c.requirement >= len(people) for c in step.cover)
+    model, v = build(step)
+    size = estimate(step)
+    assert (size["variables"], size["constraints"]) == (len(model.proto.variables), len(model.proto.constraints))
+    known = sum(c.requirement == 0 or c.requirement >= len(people) for c in step.cover)
+    assert len(v.cover) == len(step.cover) - known

@@ -31,6 +31,7 @@ from __future__ import annotations
 import random
 import threading
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -62,10 +63,24 @@ class Settings:
 def sub_input(inp: Input, people: list[int], roster: Roster) -> Input:
     """The problem of re-rostering `people` (positions in inp.staff) with everyone else's rows kept."""
     ids = {inp.staff[p].id for p in people}
-    others = Counter(
-        (day, shift) for who, row in roster.items() if who not in ids for day, shift in enumerate(row) if shift
-    )
-    cover = [c.model_copy(update={"requirement": max(0, c.requirement - others[c.day, c.shift])}) for c in inp.cover]
+    return lowered(inp, people, on_shift(row for who, row in roster.items() if who not in ids))
+
+
+def on_shift(rows: Iterable[list[str | None]]) -> Counter:
+    """(day, shift id) -> how many of `rows` work it."""
+    return Counter((day, shift) for row in rows for day, shift in enumerate(row) if shift)
+
+
+def lowered(inp: Input, people: list[int], others: Counter) -> Input:
+    """`inp` with only `people` (positions in inp.staff) and their requests, each cover requirement lowered
+    by `others` (from `on_shift`): the people on each shift already."""
+    ids = {inp.staff[p].id for p in people}
+    cover = [
+        c.model_copy(update={"requirement": max(0, c.requirement - others[c.day, c.shift])})
+        if others[c.day, c.shift]
+        else c
+        for c in inp.cover
+    ]
     return inp.model_copy(
         update={
             "staff": [inp.staff[p] for p in people],

@@ -22,10 +22,11 @@ def estimate(inp: Input) -> dict[str, int]:
     for person in inp.staff:
         _person(size, inp, person)
     requests = sum(r.weight > 0 for r in inp.shift_on_requests) + sum(r.weight > 0 for r in inp.shift_off_requests)
-    for _ in inp.cover:
-        size.variables += 2  # under, over
-        size.add(2, people + 2)  # under = max(req - on_shift, 0), likewise over
-    size.terms += requests + 2 * len(inp.cover)  # the objective
+    for c in inp.cover:
+        if 0 < c.requirement < people:  # else the cell's penalty is linear in on_shift: no variable
+            size.variables += 2  # under, over
+            size.add(2, people + 2)  # under = max(req - on_shift, 0), likewise over
+    size.terms += requests + 2 * len(inp.cover)  # the objective (at most)
     return {"variables": size.variables, "constraints": size.constraints, "terms": size.terms}
 
 

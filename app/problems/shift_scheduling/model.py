@@ -26,7 +26,8 @@ class ShiftVars:
     terms: list[rules.PenaltyTerm] = field(default_factory=list)  # the objective, by soft rule
     # Auxiliary variables the rules add, kept so a hint can cover every variable (see `hint`).
     weekend: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)  # (person, weekend) -> worked
-    cover: dict[int, tuple[cp_model.IntVar, cp_model.IntVar]] = field(default_factory=dict)  # i -> (under, over)
+    # cover row i -> (under, over), for the rows whose penalty needs them (rules.add_cover)
+    cover: dict[int, tuple[cp_model.IntVar, cp_model.IntVar]] = field(default_factory=dict)
 
 
 def build(inp: Input) -> tuple[cp_model.CpModel, ShiftVars]:

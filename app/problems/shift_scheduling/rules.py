@@ -185,20 +185,22 @@ def add_cover(model: cp_model.CpModel, v: ShiftVars, inp: Input) -> list[Penalty
         # Exact definitions, under = max(0, requirement - on_shift) and likewise over. Even so, the
         # solver's objective for an intermediate solution can exceed the roster's true cost (presolve
         # may loosen them, see DESIGN.md): report the objective the checker recomputes.
-        # Where the sign is known the max is linear: nobody needed (under = 0, over = on_shift), or at
-        # least everyone (over = 0); a construction step's model of one or two people is all such cells.
+        # Where the sign is known the max is linear and needs no variable: nobody needed (the over-cover
+        # is on_shift itself), or at least everyone in the model (the shortfall is requirement - on_shift).
+        # A construction step's model of one or two people is all such cells: thousands of variables and
+        # equalities fewer to build on a long plan.
         staff = len(inp.staff)
-        under = model.new_int_var(0, c.requirement, f"under_d{c.day}_{c.shift}")
-        over = model.new_int_var(0, max(0, staff - c.requirement), f"over_d{c.day}_{c.shift}")
         if c.requirement == 0:
-            model.add(over == on_shift)
+            terms.append(("cover_over", on_shift, c.weight_over))
         elif c.requirement >= staff:
-            model.add(under == c.requirement - on_shift)
+            terms.append(("cover_under", c.requirement - on_shift, c.weight_under))
         else:
+            under = model.new_int_var(0, c.requirement, f"under_d{c.day}_{c.shift}")
+            over = model.new_int_var(0, staff - c.requirement, f"over_d{c.day}_{c.shift}")
             model.add_max_equality(under, [c.requirement - on_shift, 0])
             model.add_max_equality(over, [on_shift - c.requirement, 0])
-        v.cover[i] = (under, over)
-        terms += [("cover_under", under, c.weight_under), ("cover_over", over, c.weight_over)]
+            v.cover[i] = (under, over)
+            terms += [("cover_under", under, c.weight_under), ("cover_over", over, c.weight_over)]
     return terms
 
 
