@@ -159,7 +159,7 @@ def update_held_back_best(rows: list[dict]) -> None:
             best[r["instance"]] = min(best.get(r["instance"], math.inf), r["ours"])
     RESULTS.mkdir(parents=True, exist_ok=True)
     with open(HELD_BACK_BEST, "w", newline="") as f:
-        writer = csv.writer(f)
+        writer = csv.writer(f, lineterminator="\n")  # plain LF lines in git
         writer.writerow(["instance", "best_known"])
         writer.writerows(sorted(best.items()))
 
@@ -168,7 +168,7 @@ def append_history(rows: list[dict], started: datetime, args: argparse.Namespace
     """One line per instance and run in bench/results/quality_history.csv (kept in git: the trend)."""
     new = not HISTORY.exists()
     with open(HISTORY, "a", newline="") as f:
-        writer = csv.writer(f)
+        writer = csv.writer(f, lineterminator="\n")  # plain LF lines in git
         if new:
             writer.writerow(["started", "commit", "time_limit", "threads", "instance", "best_known", "ours", "gap_pct",
                              "first_feasible_s", "time_to_best_s", "status", "load_start_1m", "load_end_1m"])
