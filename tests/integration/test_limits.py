@@ -45,7 +45,7 @@ def test_every_benchmark_instance_and_demo_fits_the_default_limits(settings):
 
 def test_the_limits_are_configurable(settings):
     settings.MAX_MODEL_VARIABLES = 100
-    with pytest.raises(InputError, match=r"about 314 variables; the limit is 100 \(MAX_MODEL_VARIABLES\)"):
+    with pytest.raises(InputError, match=r"about 302 variables; the limit is 100 \(MAX_MODEL_VARIABLES\)"):
         body = {"problem_type": "shift_scheduling", "input": runs._demo_input("shift_scheduling", "small")}
         runs.parse_submission(body, settings)
 
