@@ -76,9 +76,7 @@ def lowered(inp: Input, people: list[int], others: Counter) -> Input:
     by `others` (from `on_shift`): the people on each shift already."""
     ids = {inp.staff[p].id for p in people}
     cover = [
-        c.model_copy(update={"requirement": max(0, c.requirement - others[c.day, c.shift])})
-        if others[c.day, c.shift]
-        else c
+        c.model_copy(update={"requirement": max(0, c.requirement - taken)}) if (taken := others[c.day, c.shift]) else c
         for c in inp.cover
     ]
     return inp.model_copy(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from app.problems.shift_scheduling.rules import cover_needs_variables
 from app.problems.shift_scheduling.schema import Input
 
 
@@ -23,7 +24,7 @@ def estimate(inp: Input) -> dict[str, int]:
         _person(size, inp, person)
     requests = sum(r.weight > 0 for r in inp.shift_on_requests) + sum(r.weight > 0 for r in inp.shift_off_requests)
     for c in inp.cover:
-        if 0 < c.requirement < people:  # else the cell's penalty is linear in on_shift: no variable
+        if cover_needs_variables(c.requirement, people):  # else its penalty is linear in on_shift
             size.variables += 2  # under, over
             size.add(2, people + 2)  # under = max(req - on_shift, 0), likewise over
     size.terms += requests + 2 * len(inp.cover)  # the objective (at most)

@@ -178,10 +178,11 @@ def add_shift_off_requests(model: cp_model.CpModel, v: ShiftVars, inp: Input) ->
 def add_cover(model: cp_model.CpModel, v: ShiftVars, inp: Input) -> list[PenaltyTerm]:
     """Each shift has as many people as it needs; every person missing or too many costs a penalty."""
     index = {shift.id: s for s, shift in enumerate(inp.shifts)}
+    staff = len(inp.staff)
     terms: list[PenaltyTerm] = []
     for i, c in enumerate(inp.cover):
         s = index[c.shift]
-        on_shift = sum(v.assign[p, c.day, s] for p in range(len(inp.staff)))
+        on_shift = sum(v.assign[p, c.day, s] for p in range(staff))
         # Exact definitions, under = max(0, requirement - on_shift) and likewise over. Even so, the
         # solver's objective for an intermediate solution can exceed the roster's true cost (presolve
         # may loosen them, see DESIGN.md): report the objective the checker recomputes.
@@ -189,19 +190,23 @@ def add_cover(model: cp_model.CpModel, v: ShiftVars, inp: Input) -> list[Penalty
         # is on_shift itself), or at least everyone in the model (the shortfall is requirement - on_shift).
         # A construction step's model of one or two people is all such cells: thousands of variables and
         # equalities fewer to build on a long plan.
-        staff = len(inp.staff)
-        if c.requirement == 0:
-            terms.append(("cover_over", on_shift, c.weight_over))
-        elif c.requirement >= staff:
-            terms.append(("cover_under", c.requirement - on_shift, c.weight_under))
-        else:
+        if cover_needs_variables(c.requirement, staff):
             under = model.new_int_var(0, c.requirement, f"under_d{c.day}_{c.shift}")
             over = model.new_int_var(0, staff - c.requirement, f"over_d{c.day}_{c.shift}")
             model.add_max_equality(under, [c.requirement - on_shift, 0])
             model.add_max_equality(over, [on_shift - c.requirement, 0])
             v.cover[i] = (under, over)
             terms += [("cover_under", under, c.weight_under), ("cover_over", over, c.weight_over)]
+        elif c.requirement == 0:
+            terms.append(("cover_over", on_shift, c.weight_over))
+        else:  # at least everyone in the model is needed
+            terms.append(("cover_under", c.requirement - on_shift, c.weight_under))
     return terms
+
+
+def cover_needs_variables(requirement: int, staff: int) -> bool:
+    """Whether `add_cover` gives a cover cell its own under/over variables: only where its sign is unknown."""
+    return 0 < requirement < staff
 
 
 SOFT: list[Callable[[cp_model.CpModel, ShiftVars, Input], list[PenaltyTerm]]] = [
