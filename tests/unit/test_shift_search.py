@@ -194,3 +194,46 @@ def test_trading_weekends_gives_way_to_a_stop_within_a_second(monkeypatch):
     construct.trade_weekends(ctx, 30.0)
     assert time.monotonic() - t0 < 2 + 1
     assert PROBLEM.check(inp, ctx.incumbent()[0]).ok
+
+
+def test_an_annealing_chain_races_the_whole_model_solve_and_stops_with_it():
+    # What the default strategy runs beside its whole-model solve: a chain from the constructed roster,
+    # whose rosters go to the runner's checker like any other, ending as soon as the block does.
+    inp = benchmark(12)
+    ctx = Recording(PROBLEM, inp, threads=2, seed=0, deadline=time.monotonic() + 60, elapsed=lambda: 0.0)
+    start = {"roster": construct.construct(ctx)}
+    assert ctx.report(start)
+    first = ctx.incumbent()[1]
+    with construct.annealing_alongside(ctx, 30.0, start):
+        time.sleep(2.0)
+        t0 = time.monotonic()
+    assert time.monotonic() - t0 < 0.5  # the chain returned within a phase of its walk
+    assert not [t for t in threading.enumerate() if t.name == "anneal-alongside"]
+    assert len(ctx.offered) > 1 and ctx.incumbent()[1] < first
+    assert all(PROBLEM.check(inp, s).ok for s, _ in ctx.offered)
+
+
+def test_the_racing_chain_needs_a_roster_and_raises_its_error(monkeypatch):
+    inp = benchmark(12)
+    ctx = Recording(PROBLEM, inp, threads=2, seed=0, deadline=time.monotonic() + 60, elapsed=lambda: 0.0)
+    with construct.annealing_alongside(ctx, 30.0, None):  # nothing to walk from: no chain
+        assert not [t for t in threading.enumerate() if t.name == "anneal-alongside"]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("walk failed")
+
+    monkeypatch.setattr(construct, "anneal", broken)
+    with pytest.raises(RuntimeError, match="walk failed"), construct.annealing_alongside(ctx, 30.0, {"roster": {}}):
+        time.sleep(0.1)
+
+
+def test_the_racing_chain_gives_way_once_the_solve_has_overtaken_it():
+    inp = benchmark(12)
+    ctx = Recording(PROBLEM, inp, threads=2, seed=0, deadline=time.monotonic() + 60, elapsed=lambda: 0.0)
+    assert ctx.report({"roster": construct.construct(ctx)})
+    racing = construct.Racing(ctx, 30.0)
+    assert racing.remaining() > 29  # the start is the chain's own
+    racing.mine = ctx.incumbent()[1] + 1  # the runner holds a better roster than the chain's last ...
+    assert racing.remaining() > 29  # ... but the chain gained within OVERTAKEN_AFTER: it goes on
+    racing.gained -= construct.OVERTAKEN_AFTER + 0.1
+    assert racing.remaining() == 0.0  # overtaken, and no gain since: it gives way

@@ -27,9 +27,13 @@ hints its checkpoint. Only the input's size and the time left steer it.
 
 from __future__ import annotations
 
+import math
 import random
+import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from itertools import combinations
 from typing import Any
@@ -46,6 +50,9 @@ CELLS = 120  # person-days rostered by one construction step
 STEP_SECONDS = 2.0  # wall-clock cap of one step (its first roster takes 0.01-0.15 s)
 SHARE = 0.25  # the construction stops, unfinished, after this share of the time limit
 WHOLE_SHARE = 0.4  # of the time left after the construction: the whole-model solve; annealing gets the rest
+# The chain that races the whole-model solve (annealing_alongside) gives way to it once the solve has a better
+# roster than the chain's and the chain has gained nothing for this long (seconds).
+OVERTAKEN_AFTER = 1.0
 POLISH_SHARE = 0.3  # of the time left after it: weekend trades, then a last whole-model solve from the best roster
 # The last solve: only CP-SAT's neighbourhood subsolvers, on all the run's threads (its default at 2 workers
 # keeps one on the full max_lp search and shares the other among the neighbourhoods). It proves nothing;
@@ -96,18 +103,22 @@ def construct(ctx: Any) -> Roster | None:
 
 def search(ctx: Any) -> str | None:
     """The strategy the runner drives (see SearchContext in app/problems/base.py): the construction, the
-    whole-model solve for WHOLE_SHARE of the time, annealing (anneal.py) from its best roster, then the
-    whole model again from the annealed roster for the last POLISH_SHARE."""
+    whole-model solve for WHOLE_SHARE of the time with one annealing chain racing it from the constructed
+    roster, annealing (anneal.py) from the best roster, weekend trades, then the whole model again from
+    the best roster for the last POLISH_SHARE."""
     inp: Input = ctx.inp
+    start = ctx.checkpoint
     if ctx.checkpoint is None and len(inp.staff) > group_size(inp):  # one group: that is the whole model
         roster = construct(ctx)
         if roster is not None:
-            ctx.report({"roster": roster})
+            start = {"roster": roster}
+            ctx.report(start)
     model, v = build(inp)
     if ctx.checkpoint:
         hint(model, v, inp, ctx.checkpoint)
     limit = ctx.remaining() * WHOLE_SHARE
-    result = ctx.solve(model, partial(extract, inp, v), time_limit=limit)
+    with annealing_alongside(ctx, limit, start):
+        result = ctx.solve(model, partial(extract, inp, v), time_limit=limit)
     if result.status not in ("OPTIMAL", "INFEASIBLE", "MODEL_INVALID") and ctx.incumbent() is None:
         result = ctx.solve(model, partial(extract, inp, v), time_limit=ctx.remaining())  # nothing to anneal from
     if result.status in ("OPTIMAL", "INFEASIBLE", "MODEL_INVALID"):
@@ -125,6 +136,42 @@ def search(ctx: Any) -> str | None:
         hint(model, v, inp, ctx.incumbent()[0])
         ctx.solve(model, partial(extract, inp, v), time_limit=ctx.remaining(), params=POLISH_PARAMS)
     return None
+
+
+@contextmanager
+def annealing_alongside(ctx: Any, seconds: float, start: dict | None) -> Iterator[None]:
+    """While the block runs (at most `seconds`), one annealing chain walks from `start` (a roster that
+    breaks no hard rule: the construction or the checkpoint; none: no chain) in a thread of its own.
+
+    The whole-model solve and the walk race: each reports its rosters to the runner, which keeps the
+    best, and the annealing after the block starts from it. On the benchmark's larger rosters the solve
+    is slow to improve (Instance12: 12,100 -> 7,450 in its 20 s) while the walk gains from the start; on
+    the small ones the solve's own search and bound are what get to the best known. So the chain gives way
+    (returns) once the solve has a better roster than the chain's last and the chain has gained nothing
+    for OVERTAKEN_AFTER seconds: from then on the solve has the run's cores to itself. The walk releases
+    the GIL (numba); until it gives way the run keeps one thread more busy than its CP-SAT workers. The
+    chain also stops when the block ends (within one phase of its walk, milliseconds); its error, if
+    any, is raised here."""
+    if start is None:
+        yield
+        return
+    until, failed = Racing(ctx, seconds), []
+
+    def chain() -> None:
+        try:
+            anneal(until, start, chains=1, seed=ctx.seed + 1)
+        except BaseException as exc:  # raised in the strategy's thread below
+            failed.append(exc)
+
+    thread = threading.Thread(target=chain, name="anneal-alongside", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        until.end = time.monotonic()  # over: the chain returns at the end of its current phase
+        thread.join()
+    if failed:
+        raise failed[0]
 
 
 def trade_weekends(ctx: Any, seconds: float) -> None:
@@ -188,3 +235,26 @@ class Until:
 
     def report(self, solution: dict) -> bool:
         return self.ctx.report(solution)
+
+
+class Racing(Until):
+    """The racing chain's context: its time also ends once the runner's best roster is better than the
+    last one the chain reported, i.e. once the solve it races has overtaken it."""
+
+    def __init__(self, ctx: Any, seconds: float):
+        super().__init__(ctx, seconds)
+        best = ctx.incumbent()
+        self.mine = best[1] if best else math.inf  # the objective of the chain's last kept roster (the start's)
+        self.gained = time.monotonic()  # when the chain last had a roster kept
+
+    def remaining(self) -> float:
+        best = self.ctx.incumbent()
+        if best is not None and best[1] < self.mine and time.monotonic() - self.gained > OVERTAKEN_AFTER:
+            return 0.0
+        return super().remaining()
+
+    def report(self, solution: dict) -> bool:
+        kept = self.ctx.report(solution)
+        if kept:
+            self.mine, self.gained = self.ctx.incumbent()[1], time.monotonic()
+        return kept
