@@ -1,5 +1,5 @@
 """The compiled core of the roster annealer (anneal.py): a roster's cost, counted as the checker counts
-it, and a Metropolis walk over three moves, as numba functions over integer arrays.
+it, and a Metropolis walk over four kinds of move, as numba functions over integer arrays.
 
 A roster is a people x days array A: A[p, d] = the shift index worked, or K (the number of shifts) for a
 day off. `Tables` holds the input as arrays. Each person's cost is recounted in full after a move that
@@ -25,8 +25,9 @@ from numba import njit
 JIT = {"cache": True, "nogil": True}
 NONE = 1 << 40  # "no limit"
 # The mix of moves: a draw r in [0, 1) below CHANGE sets one cell, below BLOCK sets 2-4 days, below
-# SWAP_ONE swaps one day between two people, else 2-7 days.
-CHANGE, BLOCK, SWAP_ONE = 0.4, 0.5, 0.75
+# ROW swaps 1-3 days of one person's row with as many other days of it, below SWAP_ONE swaps one day
+# between two people, else 2-7 days.
+CHANGE, BLOCK, ROW, SWAP_ONE = 0.35, 0.45, 0.55, 0.75
 
 
 class Tables(NamedTuple):
@@ -111,6 +112,29 @@ def cover_cost(cover, d: int, s: int, n: int) -> float:
 
 
 @njit(**JIT)
+def place(cover, on_shift, x: int, old: int, new: int, kinds: int) -> float:
+    """Count one person on day x as working `new` instead of `old` (K: off); the change of cover penalty."""
+    delta = 0.0
+    if old < kinds:
+        n = on_shift[x, old]
+        delta += cover_cost(cover, x, old, n - 1) - cover_cost(cover, x, old, n)
+        on_shift[x, old] -= 1
+    if new < kinds:
+        n = on_shift[x, new]
+        delta += cover_cost(cover, x, new, n + 1) - cover_cost(cover, x, new, n)
+        on_shift[x, new] += 1
+    return delta
+
+
+@njit(**JIT)
+def _same_row(A, p: int, d: int, e: int, span: int) -> bool:
+    for i in range(span):
+        if A[p, d + i] != A[p, e + i]:
+            return False
+    return True
+
+
+@njit(**JIT)
 def recount(A, cell, limit, length, minutes, stretch, day_off, forbidden, weekend, unit, cover, soft, hard, on_shift):
     """Fill each person's soft and hard cost and the count on each (day, shift); the cover penalty."""
     people, days = A.shape
@@ -139,7 +163,8 @@ def walk(
 ):  # fmt: skip
     """`moves` Metropolis steps at one temperature and hard-break weight, from A (changed in place with
     soft, hard, on_shift). Moves: give one person one value (a shift, or off) on one day or on 2-4 days
-    running; swap two people's days over a window of 1-7 days (cover unchanged). A better roster with no
+    running; swap 1-3 days of one person's row with as many other days of it (their shifts and minutes
+    unchanged); swap two people's days over a window of 1-7 days (cover unchanged). A better roster with no
     hard break than `best` is copied into best_A. Returns (steps that ended with no hard break, the best
     cost, the cover penalty now)."""
     people, days = A.shape
@@ -162,17 +187,9 @@ def walk(
             for x in range(d, end):
                 old = A[p, x]
                 saved[x - d] = old
-                if old == v:
-                    continue
-                if old < kinds:
-                    n = on_shift[x, old]
-                    delta_cover += cover_cost(cover, x, old, n - 1) - cover_cost(cover, x, old, n)
-                    on_shift[x, old] -= 1
-                if v < kinds:
-                    n = on_shift[x, v]
-                    delta_cover += cover_cost(cover, x, v, n + 1) - cover_cost(cover, x, v, n)
-                    on_shift[x, v] += 1
-                A[p, x] = v
+                if old != v:
+                    delta_cover += place(cover, on_shift, x, old, v, kinds)
+                    A[p, x] = v
             s1, h1 = person_cost(A, p, cell, limit, length, minutes, stretch, day_off, forbidden, weekend, unit, counts)
             new = current + delta_cover + (s1 - soft[p]) + weight * (h1 - hard[p])
             if new <= current or np.random.random() < math.exp((current - new) / temperature):
@@ -184,13 +201,36 @@ def walk(
             else:
                 for x in range(d, end):
                     old = saved[x - d]
-                    if old == A[p, x]:
-                        continue
-                    if v < kinds:
-                        on_shift[x, v] -= 1
-                    if old < kinds:
-                        on_shift[x, old] += 1
-                    A[p, x] = old
+                    if old != A[p, x]:
+                        place(cover, on_shift, x, v, old, kinds)
+                        A[p, x] = old
+        elif r < ROW:  # move one person's work between two stretches of their own row: minutes and counts kept
+            span = 1 + np.random.randint(3)
+            e = np.random.randint(days)
+            if d + span > days or e + span > days or (e < d + span and d < e + span) or _same_row(A, p, d, e, span):
+                continue
+            delta_cover = 0.0
+            for i in range(span):
+                a, b = A[p, d + i], A[p, e + i]
+                if a != b:
+                    delta_cover += place(cover, on_shift, d + i, a, b, kinds)
+                    delta_cover += place(cover, on_shift, e + i, b, a, kinds)
+                    A[p, d + i], A[p, e + i] = b, a
+            s1, h1 = person_cost(A, p, cell, limit, length, minutes, stretch, day_off, forbidden, weekend, unit, counts)
+            new = current + delta_cover + (s1 - soft[p]) + weight * (h1 - hard[p])
+            if new <= current or np.random.random() < math.exp((current - new) / temperature):
+                cover_total += delta_cover
+                total_soft += s1 - soft[p]
+                total_hard += h1 - hard[p]
+                soft[p], hard[p] = s1, h1
+                current = new
+            else:
+                for i in range(span):
+                    a, b = A[p, d + i], A[p, e + i]
+                    if a != b:
+                        place(cover, on_shift, d + i, a, b, kinds)
+                        place(cover, on_shift, e + i, b, a, kinds)
+                        A[p, d + i], A[p, e + i] = b, a
         else:  # swap two people's days over a window
             q = np.random.randint(people - 1) if people > 1 else 0
             if people < 2:
