@@ -135,6 +135,18 @@ def _same_row(A, p: int, d: int, e: int, span: int) -> bool:
 
 
 @njit(**JIT)
+def _swap_within(A, cover, on_shift, p: int, d: int, e: int, span: int, kinds: int) -> float:
+    """Swap person p's days d.. and e.. (span each); the change of cover penalty. Done twice, undone."""
+    delta = 0.0
+    for i in range(span):
+        a, b = A[p, d + i], A[p, e + i]
+        if a != b:
+            delta += place(cover, on_shift, d + i, a, b, kinds) + place(cover, on_shift, e + i, b, a, kinds)
+            A[p, d + i], A[p, e + i] = b, a
+    return delta
+
+
+@njit(**JIT)
 def recount(A, cell, limit, length, minutes, stretch, day_off, forbidden, weekend, unit, cover, soft, hard, on_shift):
     """Fill each person's soft and hard cost and the count on each (day, shift); the cover penalty."""
     people, days = A.shape
@@ -178,18 +190,25 @@ def walk(
         p = np.random.randint(people)
         d = np.random.randint(days)
         r = np.random.random()
-        if r < BLOCK:  # one person takes one value (a shift, or off) on one day, or on 2-4 days running
-            if n_values[p] < 2:
-                continue
-            v = values[p, np.random.randint(n_values[p])]
-            end = min(days, d + (1 if r < CHANGE else 2 + np.random.randint(3)))
-            delta_cover = 0.0
-            for x in range(d, end):
-                old = A[p, x]
-                saved[x - d] = old
-                if old != v:
-                    delta_cover += place(cover, on_shift, x, old, v, kinds)
-                    A[p, x] = v
+        if r < ROW:  # one person's row changes
+            if r < BLOCK:  # they take one value (a shift, or off) on one day, or on 2-4 days running
+                if n_values[p] < 2:
+                    continue
+                v = values[p, np.random.randint(n_values[p])]
+                end = min(days, d + (1 if r < CHANGE else 2 + np.random.randint(3)))
+                delta_cover = 0.0
+                for x in range(d, end):
+                    old = A[p, x]
+                    saved[x - d] = old
+                    if old != v:
+                        delta_cover += place(cover, on_shift, x, old, v, kinds)
+                        A[p, x] = v
+            else:  # their work moves between two stretches of their own row: minutes and counts kept
+                span = 1 + np.random.randint(3)
+                e = np.random.randint(days)
+                if d + span > days or e + span > days or (e < d + span and d < e + span) or _same_row(A, p, d, e, span):
+                    continue
+                delta_cover = _swap_within(A, cover, on_shift, p, d, e, span, kinds)
             s1, h1 = person_cost(A, p, cell, limit, length, minutes, stretch, day_off, forbidden, weekend, unit, counts)
             new = current + delta_cover + (s1 - soft[p]) + weight * (h1 - hard[p])
             if new <= current or np.random.random() < math.exp((current - new) / temperature):
@@ -198,39 +217,14 @@ def walk(
                 total_hard += h1 - hard[p]
                 soft[p], hard[p] = s1, h1
                 current = new
-            else:
+            elif r < BLOCK:
                 for x in range(d, end):
                     old = saved[x - d]
                     if old != A[p, x]:
                         place(cover, on_shift, x, v, old, kinds)
                         A[p, x] = old
-        elif r < ROW:  # move one person's work between two stretches of their own row: minutes and counts kept
-            span = 1 + np.random.randint(3)
-            e = np.random.randint(days)
-            if d + span > days or e + span > days or (e < d + span and d < e + span) or _same_row(A, p, d, e, span):
-                continue
-            delta_cover = 0.0
-            for i in range(span):
-                a, b = A[p, d + i], A[p, e + i]
-                if a != b:
-                    delta_cover += place(cover, on_shift, d + i, a, b, kinds)
-                    delta_cover += place(cover, on_shift, e + i, b, a, kinds)
-                    A[p, d + i], A[p, e + i] = b, a
-            s1, h1 = person_cost(A, p, cell, limit, length, minutes, stretch, day_off, forbidden, weekend, unit, counts)
-            new = current + delta_cover + (s1 - soft[p]) + weight * (h1 - hard[p])
-            if new <= current or np.random.random() < math.exp((current - new) / temperature):
-                cover_total += delta_cover
-                total_soft += s1 - soft[p]
-                total_hard += h1 - hard[p]
-                soft[p], hard[p] = s1, h1
-                current = new
             else:
-                for i in range(span):
-                    a, b = A[p, d + i], A[p, e + i]
-                    if a != b:
-                        place(cover, on_shift, d + i, a, b, kinds)
-                        place(cover, on_shift, e + i, b, a, kinds)
-                        A[p, d + i], A[p, e + i] = b, a
+                _swap_within(A, cover, on_shift, p, d, e, span, kinds)  # swapped back
         else:  # swap two people's days over a window
             q = np.random.randint(people - 1) if people > 1 else 0
             if people < 2:
