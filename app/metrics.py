@@ -10,6 +10,7 @@ scrape time (`ClusterCollector`), so they are right whichever process or host an
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 from collections.abc import Iterator
@@ -91,13 +92,30 @@ class _Union:
             yield from c.collect()
 
 
+class _FilesCollector(multiprocess.MultiProcessCollector):
+    """prometheus_client's collector of every process's metrics files, without the files another process
+    is creating at this instant: it creates a file empty and sizes it only afterwards, and reading a file
+    in that window raises (prometheus/client_python#1199), which made a scrape answer 500 while a worker
+    recorded its first finished run. Such a file holds no value yet; once it is 8 bytes it only grows."""
+
+    def collect(self):
+        return self.merge([f for f in glob.glob(os.path.join(self._path, "*.db")) if _size(f) >= 8])
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:  # gone since the glob (a dead process's gauge file)
+        return 0
+
+
 def process_registry() -> CollectorRegistry | _Union:
     """Every process's counters and histograms (multiprocess mode), else this process's own."""
     path = multiprocess_dir()
     if not path:
         return REGISTRY
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry, path=path)
+    _FilesCollector(registry, path=path)
     return registry
 
 
