@@ -1,9 +1,9 @@
 """Moves a second of the roster annealer's compiled walk (app/problems/shift_scheduling/moves.py), in-process.
 
-    .venv/bin/python bench/walk_speed.py                          # Instance12, Instance8, HeldBack8
-    .venv/bin/python bench/walk_speed.py --rosters 12,H6 --moves 5000000
+    .venv/bin/python bench/walk_speed.py                                        # Instance12, 8, HeldBack8
+    .venv/bin/python bench/walk_speed.py --instances 12 --held-back 6 --moves 5000000
 
-Each roster (a benchmark instance number, or H1-H8 for a held-back one) is built by the strategy's own
+Each roster (chosen as in bench/roster_search.py) is built by the strategy's own
 construction (construct.construct, 2 CP-SAT workers), then one chain walks from it at a fixed
 temperature and hard-break weight: three runs of --moves moves, each from the constructed roster with
 its own seed; the best rate of the three is printed, with the load average. Compare code versions on
@@ -21,24 +21,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.problems.shift_scheduling import PROBLEM, anneal, construct, import_text  # noqa: E402
+from app.problems.shift_scheduling import PROBLEM, anneal, construct  # noqa: E402
 from bench.local_context import LocalContext  # noqa: E402
-from bench.quality import DATA  # noqa: E402
-from bench.roster_generator import generate  # noqa: E402
+from bench.roster_search import instances  # noqa: E402
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rosters", default="12,8,H8", help="benchmark numbers or H1-H8, comma-separated")
+    parser.add_argument("--instances", default="12,8", help="benchmark instances, e.g. 1-12 or 8,11,12")
+    parser.add_argument("--held-back", default="8", help="generated rosters, e.g. 1-8 (bench/roster_generator.py)")
     parser.add_argument("--moves", type=int, default=3_000_000)
     args = parser.parse_args()
     anneal.moves.warm()  # compiled (or loaded from numba's cache) before any timing
     print(f"load average at the start: {os.getloadavg()[0]:.2f}", flush=True)
-    for name in args.rosters.split(","):
-        if name.startswith("H"):
-            inp = generate(int(name[1:]))
-        else:
-            inp = import_text((DATA / f"Instance{name}.txt").read_text())
+    for name, inp in instances(args):
         start = construct.construct(LocalContext(PROBLEM, inp, budget=120, threads=2))
         if start is None:
             print(f"{name}: no constructed roster", flush=True)
