@@ -17,7 +17,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from app.problems.base import ProblemType, apply_solver_params
+from app.problems.base import ProblemType, apply_solver_params, stopping_when
 
 
 @dataclass
@@ -109,6 +109,7 @@ class LocalContext:
         threads: int | None = None,
         full: bool = True,
         report: bool = True,
+        stop_when: Callable[[], bool] | None = None,
     ) -> SubSolve:
         solver = cp_model.CpSolver()
         apply_solver_params(solver.parameters, self.params | (params or {}))
@@ -126,7 +127,8 @@ class LocalContext:
         else:
             solver.parameters.max_time_in_seconds = limit
         callback = _Reporter(self, extract) if report else None
-        status = solver.solve(model, callback)
+        with stopping_when(solver, stop_when):
+            status = solver.solve(model, callback)
         with self.lock:
             self.active.pop(solver, None)
             self.used_dtime += solver.deterministic_time

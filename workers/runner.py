@@ -26,7 +26,15 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from app.problems.base import Check, Extract, ProblemType, SubSolve, apply_solver_params, default_search
+from app.problems.base import (
+    Check,
+    Extract,
+    ProblemType,
+    SubSolve,
+    apply_solver_params,
+    default_search,
+    stopping_when,
+)
 
 POLL_SECONDS = 0.1
 # A strategy that does not return this long after a stop request (e.g. stuck building a huge model in
@@ -163,6 +171,7 @@ class Search:
         threads: int | None = None,
         full: bool = True,
         report: bool = True,
+        stop_when: Callable[[], bool] | None = None,
     ) -> SubSolve:
         solver = cp_model.CpSolver()
         # CP-SAT's search log of the whole problem goes to the run's stored log (a problem's params may
@@ -182,7 +191,8 @@ class Search:
             if self.stopped():
                 return SubSolve("UNKNOWN", None, None, None, 0.0, solver)
             reporter = _Reporter(self, extract) if report else None
-            status = solver.solve(model, reporter)
+            with stopping_when(solver, stop_when):
+                status = solver.solve(model, reporter)
         finally:
             with self._solvers_lock:
                 self._solvers.discard(solver)

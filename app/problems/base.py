@@ -7,7 +7,9 @@ touches them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -138,13 +140,43 @@ class SearchContext(Protocol):
         threads: int | None = None,
         full: bool = True,
         report: bool = True,
+        stop_when: Callable[[], bool] | None = None,
     ) -> SubSolve:
         """One CP-SAT solve the runner can stop; every solution found goes to report() (if `report`).
 
         full=True: `model` is the whole problem, so its bound is the problem's bound (False for
         neighbourhoods, relaxations and stages). `params` add to the problem's solver_params; the time
-        limit is capped at remaining()."""
+        limit is capped at remaining(). `stop_when`: polled every STOP_POLL_SECONDS while the solve
+        runs (from another thread); once it returns True the solve ends as if its time were up (e.g.
+        a solve racing something that has overtaken it, see shift_scheduling/construct.py)."""
         ...
+
+
+STOP_POLL_SECONDS = 0.1
+
+
+@contextmanager
+def stopping_when(solver: Any, stop_when: Callable[[], bool] | None) -> Iterator[None]:
+    """While the block runs `solver.solve(...)`, call `solver.stop_search()` once `stop_when()` is true
+    (polled every STOP_POLL_SECONDS in a thread of its own; again on each poll while it stays true, since
+    a stop that comes before the search has started is not seen by it). None: nothing to poll."""
+    if stop_when is None:
+        yield
+        return
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.wait(STOP_POLL_SECONDS):
+            if stop_when():
+                solver.stop_search()
+
+    thread = threading.Thread(target=poll, name="stop-when", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
 
 
 Search = Callable[[SearchContext], "str | None"]

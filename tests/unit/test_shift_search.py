@@ -237,3 +237,40 @@ def test_the_racing_chain_gives_way_once_the_solve_has_overtaken_it():
     assert racing.remaining() > 29  # ... but the chain gained within OVERTAKEN_AFTER: it goes on
     racing.gained -= construct.OVERTAKEN_AFTER + 0.1
     assert racing.remaining() == 0.0  # overtaken, and no gain since: it gives way
+
+
+def test_a_solve_ends_once_its_stop_when_is_true():
+    # The contract's stop_when (app/problems/base.py): polled while the solve runs, it ends it as its time limit would.
+    inp = benchmark(12)
+    ctx = Recording(PROBLEM, inp, threads=2, seed=0, deadline=time.monotonic() + 60, elapsed=lambda: 0.0)
+    model, v = PROBLEM.build(inp)
+    t0 = time.monotonic()
+    sub = ctx.solve(model, lambda value: PROBLEM.extract(inp, v, value), time_limit=30.0,
+                    stop_when=lambda: time.monotonic() - t0 > 1.0)  # fmt: skip
+    assert time.monotonic() - t0 < 1.0 + 1.0
+    assert sub.status in ("FEASIBLE", "UNKNOWN")
+    assert not [t for t in threading.enumerate() if t.name == "stop-when"]
+
+
+def test_the_whole_model_solve_gives_way_to_a_chain_that_stays_ahead():
+    inp = benchmark(12)
+    ctx = Recording(PROBLEM, inp, threads=2, seed=0, deadline=time.monotonic() + 60, elapsed=lambda: 0.0)
+    assert ctx.report({"roster": construct.construct(ctx)})
+    racing = construct.Racing(ctx, 30.0)
+    assert not racing.ahead_for(5.0)  # the chain holds the best (its start), but not for 5 s yet
+    racing.since -= 5.1
+    assert racing.ahead_for(5.0)
+    racing.mine = ctx.incumbent()[1] + 1  # the runner holds a better roster than the chain's: the solve's
+    assert not racing.ahead_for(5.0)
+    racing.mine = ctx.incumbent()[1]  # the chain's again: the 5 s count from now
+    assert not racing.ahead_for(5.0)
+
+    # In the default strategy's block: on Instance12 the chain stays ahead of the whole-model solve
+    # (it never overtook the chain there), so the solve ends after GIVE_WAY_SHARE of its time.
+    start = {"roster": construct.construct(ctx)}
+    t0 = time.monotonic()
+    with construct.annealing_alongside(ctx, 12.0, start) as overtaken:
+        model, v = PROBLEM.build(inp)
+        ctx.solve(model, lambda value: PROBLEM.extract(inp, v, value), time_limit=12.0, stop_when=overtaken)
+    assert time.monotonic() - t0 < construct.GIVE_WAY_SHARE * 12.0 + 2.0
+    assert all(PROBLEM.check(inp, s).ok for s, _ in ctx.offered)
