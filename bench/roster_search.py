@@ -150,7 +150,7 @@ def save(rows: list[dict], held_best: dict[str, float]) -> None:
             writer.writeheader()
         writer.writerows(rows)
     with open(HELD_BACK_BEST, "w", newline="") as f:
-        writer = csv.writer(f)
+        writer = csv.writer(f, lineterminator="\n")  # as bench/quality.py writes it
         writer.writerow(["instance", "best_known"])
         writer.writerows(sorted(held_best.items()))
 
