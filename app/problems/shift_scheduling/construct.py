@@ -16,7 +16,7 @@ linearly with the roster.
 The strategy (`search`): build the roster this way and offer it to the runner (which checks it and
 keeps it as the first incumbent); then one whole-model CP-SAT solve for WHOLE_SHARE of the time left,
 which proves the small rosters optimal and improves the others fast at first, with one annealing chain
-racing it from the constructed roster until the solve overtakes it (`annealing_alongside`); then simulated annealing
+racing it from the constructed roster until one overtakes the other (`annealing_alongside`); then simulated annealing
 (anneal.py) from the best roster so far; then weekend trades (`trade_weekends`): everyone's shifts over
 two weekends and the days around them, re-solved by CP-SAT from the best roster, a pair of weekends at a
 time; last, the whole model again from the best roster, with CP-SAT's neighbourhood subsolvers only
