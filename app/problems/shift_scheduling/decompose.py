@@ -74,19 +74,28 @@ def on_shift(rows: Iterable[list[str | None]]) -> Counter:
 def lowered(inp: Input, people: list[int], others: Counter) -> Input:
     """`inp` with only `people` (positions in inp.staff) and their requests, each cover requirement lowered
     by `others` (from `on_shift`): the people on each shift already."""
+    return cover_lowered(only(inp, people), others)
+
+
+def only(inp: Input, people: list[int]) -> Input:
+    """`inp` with only `people` (positions in inp.staff) and their requests; the cover as it is."""
     ids = {inp.staff[p].id for p in people}
-    cover = [
-        c.model_copy(update={"requirement": max(0, c.requirement - taken)}) if (taken := others[c.day, c.shift]) else c
-        for c in inp.cover
-    ]
     return inp.model_copy(
         update={
             "staff": [inp.staff[p] for p in people],
             "shift_on_requests": [r for r in inp.shift_on_requests if r.staff in ids],
             "shift_off_requests": [r for r in inp.shift_off_requests if r.staff in ids],
-            "cover": cover,
         }
     )
+
+
+def cover_lowered(inp: Input, others: Counter) -> Input:
+    """`inp` with each cover requirement lowered by `others` (from `on_shift`): the people on each shift already."""
+    cover = [
+        c.model_copy(update={"requirement": max(0, c.requirement - taken)}) if (taken := others[c.day, c.shift]) else c
+        for c in inp.cover
+    ]
+    return inp.model_copy(update={"cover": cover})
 
 
 class Shared:

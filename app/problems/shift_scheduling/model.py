@@ -32,6 +32,15 @@ class ShiftVars:
 
 def build(inp: Input) -> tuple[cp_model.CpModel, ShiftVars]:
     """The CP-SAT model of `inp`, minimising the total penalty of the soft rules."""
+    model, v = build_own(inp)
+    minimize(model, v, inp)
+    return model, v
+
+
+def build_own(inp: Input) -> tuple[cp_model.CpModel, ShiftVars]:
+    """The model of `inp` without cover and objective: the variables, the hard rules and the requests'
+    penalty terms, i.e. each person's own rules (`minimize` adds the rest). The construction builds a
+    group's own rules while the group before it is solved, and its cover once that group's shifts are known."""
     model = cp_model.CpModel()
     model.name = "shift_scheduling"
     people, days, shifts = range(len(inp.staff)), range(inp.horizon_days), range(len(inp.shifts))
@@ -46,10 +55,16 @@ def build(inp: Input) -> tuple[cp_model.CpModel, ShiftVars]:
     )
     for add_hard_rule in rules.HARD:
         add_hard_rule(model, v, inp)
-    for add_soft_rule in rules.SOFT:
+    for add_soft_rule in rules.OWN_SOFT:
         v.terms += add_soft_rule(model, v, inp)
-    model.minimize(cp_model.LinearExpr.weighted_sum([expr for _, expr, _ in v.terms], [w for _, _, w in v.terms]))
     return model, v
+
+
+def minimize(model: cp_model.CpModel, v: ShiftVars, inp: Input) -> None:
+    """Adds the cover's penalty terms (inp.cover: the only rule that links people) to a model from
+    `build_own` and minimises the total penalty."""
+    v.terms += rules.add_cover(model, v, inp)
+    model.minimize(cp_model.LinearExpr.weighted_sum([expr for _, expr, _ in v.terms], [w for _, _, w in v.terms]))
 
 
 def extract(inp: Input, v: ShiftVars, value: ValueOf) -> dict[str, Any]:

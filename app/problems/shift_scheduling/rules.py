@@ -178,29 +178,38 @@ def add_shift_off_requests(model: cp_model.CpModel, v: ShiftVars, inp: Input) ->
 def add_cover(model: cp_model.CpModel, v: ShiftVars, inp: Input) -> list[PenaltyTerm]:
     """Each shift has as many people as it needs; every person missing or too many costs a penalty."""
     index = {shift.id: s for s, shift in enumerate(inp.shifts)}
-    staff = len(inp.staff)
+    staff = range(len(inp.staff))
     terms: list[PenaltyTerm] = []
+    # Cells whose sign is known, gathered into one linear term: (variable, coefficient) pairs and a constant.
+    known_vars: list[cp_model.IntVar] = []
+    known_coefs: list[int] = []
+    constant = 0
     for i, c in enumerate(inp.cover):
-        s = index[c.shift]
-        on_shift = sum(v.assign[p, c.day, s] for p in range(staff))
+        cell = [v.assign[p, c.day, index[c.shift]] for p in staff]
         # Exact definitions, under = max(0, requirement - on_shift) and likewise over. Even so, the
         # solver's objective for an intermediate solution can exceed the roster's true cost (presolve
         # may loosen them, see DESIGN.md): report the objective the checker recomputes.
         # Where the sign is known the max is linear and needs no variable: nobody needed (the over-cover
         # is on_shift itself), or at least everyone in the model (the shortfall is requirement - on_shift).
         # A construction step's model of one or two people is all such cells: thousands of variables and
-        # equalities fewer to build on a long plan.
-        if cover_needs_variables(c.requirement, staff):
+        # equalities fewer to build on a long plan, and one term instead of thousands.
+        if cover_needs_variables(c.requirement, len(staff)):
+            on_shift = cp_model.LinearExpr.sum(cell)
             under = model.new_int_var(0, c.requirement, f"under_d{c.day}_{c.shift}")
-            over = model.new_int_var(0, staff - c.requirement, f"over_d{c.day}_{c.shift}")
+            over = model.new_int_var(0, len(staff) - c.requirement, f"over_d{c.day}_{c.shift}")
             model.add_max_equality(under, [c.requirement - on_shift, 0])
             model.add_max_equality(over, [on_shift - c.requirement, 0])
             v.cover[i] = (under, over)
             terms += [("cover_under", under, c.weight_under), ("cover_over", over, c.weight_over)]
-        elif c.requirement == 0:
-            terms.append(("cover_over", on_shift, c.weight_over))
-        else:  # at least everyone in the model is needed
-            terms.append(("cover_under", c.requirement - on_shift, c.weight_under))
+        elif c.requirement == 0:  # over = on_shift
+            known_vars += cell
+            known_coefs += [c.weight_over] * len(cell)
+        else:  # at least everyone in the model is needed: under = requirement - on_shift
+            constant += c.requirement * c.weight_under
+            known_vars += cell
+            known_coefs += [-c.weight_under] * len(cell)
+    if known_vars or constant:
+        terms.append(("cover", cp_model.LinearExpr.weighted_sum(known_vars, known_coefs) + constant, 1))
     return terms
 
 
@@ -209,8 +218,9 @@ def cover_needs_variables(requirement: int, staff: int) -> bool:
     return 0 < requirement < staff
 
 
-SOFT: list[Callable[[cp_model.CpModel, ShiftVars, Input], list[PenaltyTerm]]] = [
+# The soft rules that are one person's own; cover (add_cover), the only rule that links people, comes apart
+# (model.minimize).
+OWN_SOFT: list[Callable[[cp_model.CpModel, ShiftVars, Input], list[PenaltyTerm]]] = [
     add_shift_on_requests,
     add_shift_off_requests,
-    add_cover,
 ]
