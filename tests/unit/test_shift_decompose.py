@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from ortools.sat.python import cp_model
 
 from app.problems.shift_scheduling import demo
@@ -33,6 +34,21 @@ def test_a_groups_penalty_differs_from_the_rosters_by_a_constant():
         part = check(sub, {"roster": rows}).objective
         offsets.add(whole - part)
     assert len(offsets) == 1  # so a cheaper sub-roster is always a cheaper roster
+
+
+@pytest.mark.parametrize("people", [[0], [0, 1], [0, 1, 2]])
+def test_a_groups_model_counts_its_penalty_as_the_checker_does(people):
+    """Cover cells whose sign is known in the group's model (nobody needed, or at least everyone in it) are
+    gathered into one linear term with a constant: the model's objective is still the group's penalty."""
+    inp = demo("medium")
+    sub = sub_input(inp, people, some_roster(inp, random.Random(5)))
+    assert any(c.requirement == 0 for c in sub.cover) and any(c.requirement >= len(people) for c in sub.cover)
+    model, v = build(sub)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = 5
+    solver.parameters.num_workers = 2
+    assert solver.solve(model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    assert solver.objective_value == check(sub, extract(sub, v, solver.value)).objective
 
 
 def test_cover_already_met_by_the_others_costs_the_group_only_its_extra_people():
