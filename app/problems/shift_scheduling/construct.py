@@ -7,7 +7,7 @@ at once.
 
 Cover is the only rule that links people (see `decompose.py`); every other rule is one person's own.
 So a roster can be built a few people at a time: each group is rostered by a small CP-SAT solve of
-its own rules, with each cover requirement lowered by the people rostered before it (`lowered`).
+its own rules, with each cover requirement lowered by the people rostered before it (`cover_lowered`).
 Each group fills what cover the earlier ones left, at the lowest penalty of its own requests: a greedy
 construction with an exact step. A group's model has about CELLS person-days, so a step costs
 milliseconds on a 4-week plan and a few tenths of a second on a 26-week one, and the construction grows
@@ -88,6 +88,13 @@ def construct(ctx: Any) -> Roster | None:
     taken = on_shift([])  # the people on each (day, shift) so far
     people = list(range(len(inp.staff)))
     groups = [people[first : first + size] for first in range(0, len(people), size)]
+    # The step's first roster: CP-SAT's first solution is guided by the LP relaxation of the step's own
+    # penalty and was within 0.1 % of the step's optimum where measured, at a fraction of the time.
+    # All the run's workers: one person's rules can be a tight packing (e.g. 90 shifts in 182 days in
+    # stretches of 2-5 between breaks of 3) where one worker's search may need seconds.
+    # A light presolve: on a step's small model the full one cost more than the search (HeldBack8, 50
+    # people over 182 days: first roster at 3.7 s instead of 5.0, of a cost within 5 %).
+    params = {"stop_after_first_solution": True, **STEP_PRESOLVE}
     # A group's own rules (everything but cover) do not depend on the groups before it: they are built in
     # a thread of their own while the group before is solved (CP-SAT releases the GIL), and only the cover
     # waits for that group's shifts. Building is half a step's time on a long plan (HeldBack8: 25 ms of 50).
@@ -101,13 +108,6 @@ def construct(ctx: Any) -> Roster | None:
                 built = ahead.submit(own_model, inp, groups[k + 1])
             sub = cover_lowered(sub, taken)
             minimize(model, v, sub)
-            # The step's first roster: CP-SAT's first solution is guided by the LP relaxation of the step's
-            # own penalty and was within 0.1 % of the step's optimum where measured, at a fraction of the time.
-            # All the run's workers: one person's rules can be a tight packing (e.g. 90 shifts in 182 days
-            # in stretches of 2-5 between breaks of 3) where one worker's search may need seconds.
-            # A light presolve: on a step's small model the full one cost more than the search (HeldBack8, 50
-            # people over 182 days: first roster at 3.7 s instead of 5.0, of a cost within 5 %).
-            params = {"stop_after_first_solution": True, **STEP_PRESOLVE}
             limit = min(STEP_SECONDS, ctx.remaining() - deadline)
             result = ctx.solve(model, partial(extract, sub, v), time_limit=limit, params=params, full=False,
                                report=False)  # fmt: skip

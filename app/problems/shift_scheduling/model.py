@@ -62,7 +62,7 @@ def build_own(inp: Input) -> tuple[cp_model.CpModel, ShiftVars]:
 
 def minimize(model: cp_model.CpModel, v: ShiftVars, inp: Input) -> None:
     """Adds the cover's penalty terms (inp.cover: the only rule that links people) to a model from
-    `build_own` and minimises the total penalty."""
+    `build_own` (once) and minimises the total penalty."""
     v.terms += rules.add_cover(model, v, inp)
     model.minimize(cp_model.LinearExpr.weighted_sum([expr for _, expr, _ in v.terms], [w for _, _, w in v.terms]))
 
