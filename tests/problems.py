@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import time
 
-from ortools.sat.python import cp_model
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.problems import Check, InputError, Penalty, ProblemType, Rule, register
+from app.problems.base import Model
 
 
 class Item(BaseModel):
@@ -40,7 +40,7 @@ def build(inp: Input):
         raise ValueError("the model builder exploded on purpose")
     _build_slowly(inp.build_seconds)
     hog = [bytearray(1024 * 1024) for _ in range(inp.hog_mb)]  # noqa: F841  (held while building)
-    model = cp_model.CpModel()
+    model = Model()
     take = [model.new_bool_var(f"take_{i}") for i in range(len(inp.items))]
     model.add(sum(it.weight * t for it, t in zip(inp.items, take, strict=False)) <= inp.capacity)
     model.add(sum(it.value * t for it, t in zip(inp.items, take, strict=False)) >= inp.min_value)

@@ -18,6 +18,8 @@ from google.protobuf.message import DecodeError
 from ortools.sat import cp_model_pb2
 from ortools.sat.python import cp_model
 
+from app.problems.base import Model
+
 CpModelProto = cp_model_pb2.CpModelProto
 
 
@@ -61,7 +63,7 @@ def encode(proto: CpModelProto, model_format: str) -> dict[str, Any] | str:
 
 def to_cp_model(proto: CpModelProto) -> cp_model.CpModel:
     """A CpModel (OR-Tools' own) holding `proto`, ready for CP-SAT's validator and solver."""
-    model = cp_model.CpModel()
+    model = Model()
     if not model.proto.parse_text_format(str(proto)):
         raise BadModel("CP-SAT could not read the model")
     return model

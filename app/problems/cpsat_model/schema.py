@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from pydantic import ValidationError as PydanticValidationError
 
 from app import config
-from app.problems.base import InputError
+from app.problems.base import InputError, Model
 from app.problems.cpsat_model import proto as protos
 
 SatParameters = sat_parameters_pb2.SatParameters
@@ -90,7 +90,7 @@ class Input(BaseModel):
         """A fresh CpModel holding the decoded model (converted once, then copied in C++)."""
         if self._cp_model is None:
             self._cp_model = protos.to_cp_model(self.proto)
-        model = cp_model.CpModel()
+        model = Model()
         model.proto.copy_from(self._cp_model.proto)
         return model
 

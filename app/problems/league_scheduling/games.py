@@ -16,6 +16,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
+from app.problems.base import Model
 from app.problems.league_scheduling.schema import FixedGame, Input
 from app.problems.league_scheduling.season import Calendar
 
@@ -118,7 +119,7 @@ def _division_counts(inp, cal, forbidden, fixed_by_pair, solve) -> dict[tuple[st
 
 def _chosen_pairs(inp, cal, divisions, forbidden, fixed_by_pair, solve) -> dict:
     """CP-SAT picks how often each pair meets so each team plays k games (one team k-1 if n*k is odd)."""
-    model = cp_model.CpModel()
+    model = Model()
     meets: dict[tuple[str, str], tuple[str, cp_model.IntVar]] = {}
     cost = []
     for div in divisions:

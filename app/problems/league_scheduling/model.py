@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from app.problems.base import ValueOf
+from app.problems.base import Model, ValueOf
 from app.problems.league_scheduling import rules
 from app.problems.league_scheduling.games import Game, choose
 from app.problems.league_scheduling.schema import Input
@@ -82,7 +82,7 @@ def build(
     games = choose(inp, cal) if games is None else games
     free = set(range(len(games))) if free is None else free
     fixed = fixed or {}
-    model = cp_model.CpModel()
+    model = Model()
     model.name = "league_dates"
     v = DateVars(inp, cal, games)
     v.by_team_date = {t.id: defaultdict(list) for t in inp.teams()}
@@ -150,7 +150,7 @@ def hint_plan(model: cp_model.CpModel, v: DateVars, plan: Plan) -> dict[int, int
 
 def objective_of(model: cp_model.CpModel, v: DateVars, plan: Plan) -> int:
     """The date model's objective for `plan` (used to tell whether a neighbourhood improved)."""
-    values = hint_plan(cp_model.CpModel(), v, plan)
+    values = hint_plan(Model(), v, plan)
     total = 0
     for _, expr, weight in v.terms:
         if isinstance(expr, int):

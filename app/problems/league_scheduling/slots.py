@@ -15,7 +15,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from app.problems.base import ValueOf
+from app.problems.base import Model, ValueOf
 from app.problems.league_scheduling.games import Game
 from app.problems.league_scheduling.model import Plan
 from app.problems.league_scheduling.schema import Input
@@ -100,7 +100,7 @@ class SlotVars:
 
 def build_slots(inp: Input, cal: Calendar, games: list[Game], plan: Plan) -> tuple[cp_model.CpModel, SlotVars]:
     """The slot model for a fixed date plan: each game on one free slot, minimising its soft rules' cost."""
-    model = cp_model.CpModel()
+    model = Model()
     model.name = "league_slots"
     v = SlotVars()
     rules = inp.rules

@@ -24,7 +24,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from app.problems.base import SearchContext
+from app.problems.base import Model, SearchContext
 from app.problems.round_robin.model import build, extract
 from app.problems.round_robin.schema import Input
 
@@ -45,7 +45,7 @@ class MeetingModel:
     """meet[i, j, s] for i < j: teams i and j meet in slot s (venue unknown)."""
 
     def __init__(self, inp: Input):
-        self.inp, self.model = inp, cp_model.CpModel()
+        self.inp, self.model = inp, Model()
         n, num_slots = inp.n, inp.num_slots
         self.meet = {
             (i, j, s): self.model.new_bool_var(f"m{i}_{j}_{s}")

@@ -16,6 +16,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
+from app.problems.base import Model
 from app.problems.round_robin.schema import Input
 
 LinearExpr = Any
@@ -100,7 +101,7 @@ def _break_vars(model: cp_model.CpModel, before: Any, now: Any) -> tuple[Any, An
 
 def build(inp: Input, *, relaxed: bool = False, soft: bool = True) -> tuple[cp_model.CpModel, Vars]:
     """The model of `inp`: the round robin, every constraint class, and the objective."""
-    model = cp_model.CpModel()
+    model = Model()
     n, num_slots = inp.n, inp.num_slots
     x = {
         (h, a, s): model.new_bool_var(f"x{h}_{a}_{s}")

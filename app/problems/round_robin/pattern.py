@@ -24,7 +24,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from app.problems.base import SearchContext
+from app.problems.base import Model, SearchContext
 from app.problems.round_robin.model import ADDERS, Build, Vars, build, extract
 from app.problems.round_robin.schema import Input
 
@@ -125,7 +125,7 @@ def pattern_model(
     """The model over home[t][s] alone (see the module doc); its objective: the venue-only SOFT penalties.
 
     implied_bounds: add what HARD constraints on opponents imply for the venues (`implied`)."""
-    model = cp_model.CpModel()
+    model = Model()
     n, num_slots = inp.n, inp.num_slots
     home = [[model.new_bool_var(f"home{t}_{s}") for s in range(num_slots)] for t in range(n)]
     b = Build(model, Vars({}, home), inp, relaxed=False, soft=soft)

@@ -12,7 +12,7 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from app.problems.base import ValueOf
+from app.problems.base import Model, ValueOf
 from app.problems.shift_scheduling import rules
 from app.problems.shift_scheduling.schema import Input
 
@@ -41,7 +41,7 @@ def build_own(inp: Input) -> tuple[cp_model.CpModel, ShiftVars]:
     """The model of `inp` without cover and objective: the variables, the hard rules and the requests'
     penalty terms, i.e. each person's own rules (`minimize` adds the rest). The construction builds a
     group's own rules while the group before it is solved, and its cover once that group's shifts are known."""
-    model = cp_model.CpModel()
+    model = Model()
     model.name = "shift_scheduling"
     people, days, shifts = range(len(inp.staff)), range(inp.horizon_days), range(len(inp.shifts))
     v = ShiftVars(
