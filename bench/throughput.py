@@ -20,7 +20,10 @@ with the Procfile's settings, N real `rq worker` processes with SOLVER_THREADS=1
   everything). p50 and p99 over the burst.
 - idle latency: one run at a time into an idle stack, submit -> terminal as the API client sees it.
 - celery: the same solve (bench/celery_tiny.py) as a Celery task, prefork with as many processes as
-  workers, broker and results on the stack's Redis; tasks/s for the same burst size.
+  workers, broker and results on the stack's Redis; tasks/s for the same burst size. Then --pairs
+  rounds of our draining batches and Celery's burst, a few seconds apart, alternating which goes first:
+  the machine's speed drifts 10-20 % from one minute to the next, so the paired ratios (their median
+  and range) say more than one figure of each taken a minute apart.
 - the same burst and idle latency again with every run forked into a work horse (INLINE_RUNS=0),
   to show what solving small runs in the worker process buys.
 
@@ -177,7 +180,8 @@ def idle_latency(stack: Stack, api: Api, n: int) -> list[float]:
     return out
 
 
-def celery_burst(stack: Stack, n: int, processes: int) -> dict:
+def start_celery(stack: Stack, processes: int) -> None:
+    """A Celery prefork worker of `processes` processes on the stack's Redis (db 1), warmed by one task."""
     broker = stack.redis_url.rsplit("/", 1)[0] + "/1"
     env = {**stack.env, "CELERY_BROKER_URL": broker}
     log = open(stack.workdir / "celery.log", "ab")  # noqa: SIM115
@@ -209,6 +213,12 @@ def celery_burst(stack: Stack, n: int, processes: int) -> dict:
 
     celery_tiny.celery.conf.broker_url = celery_tiny.celery.conf.result_backend = broker
     celery_tiny.solve_tiny.delay().get(timeout=60)  # warm: the worker is up and has solved once
+
+
+def celery_burst(n: int) -> dict:
+    """`n` tasks sent at once to the running Celery worker (start_celery); tasks/s to the last result."""
+    from bench import celery_tiny
+
     t0 = time.time()
     results = [celery_tiny.solve_tiny.delay() for _ in range(n)]
     values = [r.get(timeout=120) for r in results]
@@ -220,6 +230,22 @@ def celery_burst(stack: Stack, n: int, processes: int) -> dict:
         "rate": n / seconds,
         "solver_p50": statistics.median(v["wall"] for v in values),
     }
+
+
+def paired(stack: Stack, api: Api, args) -> list[tuple[float, float]]:
+    """`args.pairs` rounds of (our drain of batch-posted runs, Celery's burst) on the same stack, which
+    goes first alternating: this machine's speed drifts by 10-20 % from one minute to the next, so each
+    ratio compares two bursts a few seconds apart. Returns (ours, Celery's) runs/s per round."""
+    rounds = []
+    for i in range(args.pairs):
+        ours = theirs = 0.0
+        for side in ("ours", "celery") if i % 2 == 0 else ("celery", "ours"):
+            if side == "ours":
+                ours = burst(stack, api, args.runs, drain=True, batch=args.batch)["rate"]
+            else:
+                theirs = celery_burst(args.runs)["rate"]
+        rounds.append((ours, theirs))
+    return rounds
 
 
 def measure(args, inline: bool, celery: bool) -> tuple[dict, list[float], dict | None]:
@@ -234,7 +260,11 @@ def measure(args, inline: bool, celery: bool) -> tuple[dict, list[float], dict |
         ours["drain"] = burst(stack, api, args.runs, drain=True)
         ours["drain_batched"] = burst(stack, api, args.runs, drain=True, batch=args.batch)
         idle = idle_latency(stack, api, args.idle)
-        theirs = celery_burst(stack, args.runs, args.workers) if celery else None
+        theirs = None
+        if celery:
+            start_celery(stack, args.workers)
+            theirs = celery_burst(args.runs)
+            theirs["pairs"] = paired(stack, api, args)
     return ours, idle, theirs
 
 
@@ -277,6 +307,7 @@ def main() -> None:
     parser.add_argument("--idle", type=int, default=30, help="runs for the idle latency")
     parser.add_argument("--batch", type=int, default=100, help="runs per POST /runs/batch in the batched burst")
     parser.add_argument("--no-celery", action="store_true")
+    parser.add_argument("--pairs", type=int, default=6, help="paired rounds of draining batches against Celery")
     parser.add_argument("--no-fork", action="store_true", help="skip the forking-work-horse comparison")
     parser.add_argument("--postgres", action="store_true", help="a throwaway PostgreSQL database on localhost")
     args = parser.parse_args()
@@ -297,6 +328,14 @@ def main() -> None:
             f"{ours['drain']['rate'] / theirs['rate']:.2f} (draining a full queue), "
             f"{ours['drain_batched']['rate'] / theirs['rate']:.2f} (draining batches)  (target >= 1)"
         )
+        if theirs["pairs"]:
+            ratios = [o / t for o, t in theirs["pairs"]]
+            rounds = ", ".join(f"{o:.0f}/{t:.0f}" for o, t in theirs["pairs"])
+            print(
+                f"  paired, draining batches against Celery, {len(ratios)} rounds a few seconds apart "
+                f"(runs/s ours/Celery: {rounds}): ratio median {statistics.median(ratios):.2f}, "
+                f"range {min(ratios):.2f}-{max(ratios):.2f}  (target >= 1)"
+            )
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
