@@ -236,15 +236,19 @@ def paired(stack: Stack, api: Api, args) -> list[tuple[float, float]]:
     """`args.pairs` rounds of (our drain of batch-posted runs, Celery's burst) on the same stack, which
     goes first alternating: this machine's speed drifts by 10-20 % from one minute to the next, so each
     ratio compares two bursts a few seconds apart. Returns (ours, Celery's) runs/s per round."""
+    def ours() -> float:
+        return burst(stack, api, args.runs, drain=True, batch=args.batch)["rate"]
+
+    def theirs() -> float:
+        return celery_burst(args.runs)["rate"]
+
     rounds = []
     for i in range(args.pairs):
-        ours = theirs = 0.0
-        for side in ("ours", "celery") if i % 2 == 0 else ("celery", "ours"):
-            if side == "ours":
-                ours = burst(stack, api, args.runs, drain=True, batch=args.batch)["rate"]
-            else:
-                theirs = celery_burst(args.runs)["rate"]
-        rounds.append((ours, theirs))
+        if i % 2 == 0:
+            rounds.append((ours(), theirs()))
+        else:
+            t = theirs()
+            rounds.append((ours(), t))
     return rounds
 
 

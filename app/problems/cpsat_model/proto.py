@@ -62,7 +62,7 @@ def encode(proto: CpModelProto, model_format: str) -> dict[str, Any] | str:
 
 
 def to_cp_model(proto: CpModelProto) -> cp_model.CpModel:
-    """A CpModel (OR-Tools' own) holding `proto`, ready for CP-SAT's validator and solver."""
+    """A CpModel (`base.Model`) holding `proto`, ready for CP-SAT's validator and solver."""
     model = Model()
     if not model.proto.parse_text_format(str(proto)):
         raise BadModel("CP-SAT could not read the model")
