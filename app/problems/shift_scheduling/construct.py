@@ -28,6 +28,7 @@ hints its checkpoint. Only the input's size and the time left steer it.
 
 from __future__ import annotations
 
+import logging
 import math
 import random
 import threading
@@ -49,6 +50,8 @@ from app.problems.shift_scheduling.model import ShiftVars, build, build_own, ext
 from app.problems.shift_scheduling.neighbourhoods import two_weekends
 from app.problems.shift_scheduling.schema import Input
 from app.problems.shift_scheduling.search import Board, Incumbent, complete
+
+log = logging.getLogger(__name__)  # a debug line as each phase starts (bench/roster_trace.py shows them)
 
 CELLS = 120  # person-days rostered by one construction step
 STEP_SECONDS = 2.0  # wall-clock cap of one step (its first roster takes 0.01-0.15 s)
@@ -132,6 +135,7 @@ def search(ctx: Any) -> str | None:
     inp: Input = ctx.inp
     start = ctx.checkpoint
     if ctx.checkpoint is None and len(inp.staff) > group_size(inp):  # one group: that is the whole model
+        log.debug("construction")
         roster = construct(ctx)
         if roster is not None:
             start = {"roster": roster}
@@ -140,6 +144,7 @@ def search(ctx: Any) -> str | None:
     if ctx.checkpoint:
         hint(model, v, inp, ctx.checkpoint)
     limit = ctx.remaining() * WHOLE_SHARE
+    log.debug("first solve, %.1f s", limit)
     with annealing_alongside(ctx, limit, start) as overtaken:
         result = ctx.solve(model, partial(extract, inp, v), time_limit=limit, stop_when=overtaken)
     if result.status not in ("OPTIMAL", "INFEASIBLE", "MODEL_INVALID") and ctx.incumbent() is None:
@@ -149,11 +154,13 @@ def search(ctx: Any) -> str | None:
     best = ctx.incumbent()
     if best is None or ctx.stopped():
         return None
+    log.debug("annealing, %.1f s", ctx.remaining() * (1 - POLISH_SHARE))
     anneal(Until(ctx, ctx.remaining() * (1 - POLISH_SHARE)), best[0], chains=max(1, ctx.threads), seed=ctx.seed)
     if POLISH_SHARE <= 0 or ctx.stopped():
         return None
     trade_weekends(ctx, ctx.remaining() * WEEKEND_SHARE)
     if not ctx.stopped() and ctx.remaining() > 0:
+        log.debug("last solve, %.1f s", ctx.remaining())
         # CP-SAT again, from the best roster: its own neighbourhoods find what the walk's small moves miss.
         model.clear_hints()
         hint(model, v, inp, ctx.incumbent()[0])
@@ -210,6 +217,7 @@ def trade_weekends(ctx: Any, seconds: float) -> None:
     pairs = list(combinations(range(len(inp.weekends())), 2))
     if not pairs or start is None or not weekend_bound(inp, start[0]["roster"]):
         return
+    log.debug("weekend trades, at most %.1f s", seconds)
     until, rng = Until(ctx, seconds), random.Random(ctx.seed)
     rng.shuffle(pairs)
     board, best = Board(inp), Incumbent()
@@ -272,10 +280,14 @@ class Racing(Until):
         self.mine = best[1] if best else math.inf  # the objective of the chain's last kept roster (the start's)
         self.gained = time.monotonic()  # when the chain last had a roster kept
         self.since = self.gained  # since when the run's best roster has been the chain's (see ahead_for)
+        self.overtaken = self.led = False  # whether the chain / the solve has been told to give way (logged once)
 
     def remaining(self) -> float:
         best = self.ctx.incumbent()
         if best is not None and best[1] < self.mine and time.monotonic() - self.gained > OVERTAKEN_AFTER:
+            if not self.overtaken:
+                log.debug("the racing chain gives way to the first solve")
+                self.overtaken = True
             return 0.0
         return super().remaining()
 
@@ -285,7 +297,12 @@ class Racing(Until):
         if best is None or best[1] < self.mine:  # someone else's (the solve's) is better
             self.since = now
             return False
-        return now - self.since >= seconds
+        if now - self.since < seconds:
+            return False
+        if not self.led:
+            log.debug("the first solve gives way to the racing chain")
+            self.led = True
+        return True
 
     def report(self, solution: dict) -> bool:
         kept = self.ctx.report(solution)
