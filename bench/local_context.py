@@ -43,6 +43,7 @@ class LocalContext:
     checkpoint: dict | None = None
     params: dict = field(default_factory=dict)
     history: list[tuple[float, float]] = field(default_factory=list)  # (clock, objective) per new incumbent
+    lines: list[tuple[float, str]] = field(default_factory=list)  # (clock, message) of the strategy's log()
     bound: float | None = None
     solves: int = 0
 
@@ -98,6 +99,10 @@ class LocalContext:
 
     def report_bound(self, bound: float) -> None:
         self.bound = bound if self.bound is None else max(self.bound, bound)
+
+    def log(self, message: str) -> None:
+        with self.lock:
+            self.lines.append((self.now(), message))
 
     def solve(
         self,

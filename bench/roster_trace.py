@@ -6,7 +6,7 @@ people short, the phase of the strategy and who found it (CP-SAT or an annealing
 
 The strategy is the roster type's default (construct.search), driven by bench/local_context.py as in
 bench/roster_search.py, with the worker's preparation (the compiled walks) done first. Phases are the
-strategy's own debug lines (construct.log); "people short" is the cover shortfall in people
+strategy's own lines for the run's log (SearchContext.log); "people short" is the cover shortfall in people
 (cover_under's cost over its weight), which on the benchmark decides which basin a run ends in. Without
 --all, a run of gains inside one phase is thinned to about a dozen lines.
 """
@@ -14,7 +14,6 @@ strategy's own debug lines (construct.log); "people short" is the cover shortfal
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 import threading
@@ -30,33 +29,30 @@ from bench.quality import DATA  # noqa: E402
 from bench.roster_generator import generate  # noqa: E402
 
 
-class Phases(logging.Handler):
-    """Keeps the strategy's phase lines (construct.log) with the clock of the run they belong to."""
-
-    def __init__(self, ctx: LocalContext):
-        super().__init__(logging.DEBUG)
-        self.ctx, self.lines, self.current = ctx, [], "start"
-
-    def emit(self, record: logging.LogRecord) -> None:
-        message = record.getMessage()
-        self.lines.append((self.ctx.now(), message))
-        if "gives way" not in message:
-            self.current = message.split(",")[0]
-
-
 class Traced(LocalContext):
     """A LocalContext that also notes, for each roster it keeps, the phase and who found it."""
 
-    phases: Phases | None = None
+    phase = "start"  # from the strategy's last log line that starts a phase
     trace: list[tuple[float, float, dict, str, str]]  # (clock, cost, roster, phase, found by)
+
+    def __post_init__(self) -> None:
+        self.trace = []
+        super().__post_init__()
+
+    def log(self, message: str) -> None:
+        super().log(message)
+        if "gives way" not in message:
+            self.phase = message.removeprefix("[roster search: ").split(",")[0].rstrip("]")
 
     def report(self, solution: dict, solver_objective: float | None = None) -> bool:
         kept = super().report(solution, solver_objective)
         if kept:
             thread = threading.current_thread()
-            finder = "CP-SAT" if isinstance(thread, threading._DummyThread) else f"walk ({thread.name})"
-            phase = self.phases.current if self.phases else "?"
-            self.trace.append((self.now(), self.best[1], solution, phase, finder))
+            if isinstance(thread, threading._DummyThread):
+                finder = "CP-SAT"  # a solution callback, from one of CP-SAT's threads
+            else:
+                finder = "itself" if self.phase == "construction" else f"walk ({thread.name})"
+            self.trace.append((self.now(), self.best[1], solution, self.phase, finder))
         return kept
 
 
@@ -94,18 +90,12 @@ def main() -> int:
     inp = load(args.instance)
     PROBLEM.prepare()  # as a worker does when it starts: the walks compiled (or loaded from disk) first
     ctx = Traced(PROBLEM, inp, budget=args.budget, threads=args.threads, seed=args.seed)
-    ctx.trace = []
-    ctx.phases = Phases(ctx)
-    logger = logging.getLogger(construct.__name__)
-    logger.addHandler(ctx.phases)
-    logger.setLevel(logging.DEBUG)
     status = construct.search(ctx) or "FEASIBLE"
-    logger.removeHandler(ctx.phases)
     load_avg = " ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"{args.instance}, seed {args.seed}, {args.budget:.0f} s, {args.threads} threads: {ctx.best[1]:.0f} "
           f"({status}); load average {load_avg}")  # fmt: skip
     print("\nphases:")
-    for at, message in ctx.phases.lines:
+    for at, message in ctx.lines:
         print(f"  {at:6.1f} s  {message}")
     print(f"\n{'s':>6} {'cost':>8} {'short':>5}  phase / found by")
     for at, cost, roster, phase, finder in ctx.trace if args.all else thin(ctx.trace):

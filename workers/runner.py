@@ -150,7 +150,8 @@ class Search:
         return True
 
     def log(self, message: str) -> None:
-        """One message of CP-SAT's log (called from its threads), as CP-SAT would print it."""
+        """One message of CP-SAT's log (called from its threads), as CP-SAT would print it, or a line of
+        the strategy's own (SearchContext.log)."""
         with self.live.lock:
             self.live.log.append(message + "\n")
 

@@ -131,6 +131,10 @@ class SearchContext(Protocol):
         """A proven bound on the objective of the whole problem."""
         ...
 
+    def log(self, message: str) -> None:
+        """A line for the run's stored log, beside CP-SAT's own: what the strategy is doing (its phases)."""
+        ...
+
     def solve(
         self,
         model: Any,

@@ -274,3 +274,13 @@ def test_the_whole_model_solve_gives_way_to_a_chain_that_stays_ahead():
         ctx.solve(model, lambda value: PROBLEM.extract(inp, v, value), time_limit=12.0, stop_when=overtaken)
     assert time.monotonic() - t0 < construct.GIVE_WAY_SHARE * 12.0 + 2.0
     assert all(PROBLEM.check(inp, s).ok for s, _ in ctx.offered)
+
+
+def test_the_default_strategy_writes_its_phases_to_the_run_log():
+    # SearchContext.log: the run's stored log says which phase of the strategy ran when, beside CP-SAT's own.
+    outcome, _, _ = run(benchmark(8), time_limit=6, problem=STRATEGIES["construct"])
+    log = "".join(outcome.live.log)
+    phases = ["construction", "first solve", "annealing", "last solve"]
+    at = [log.find(f"[roster search: {phase}") for phase in phases]
+    assert -1 not in at and at == sorted(at), log[:2000]
+    assert log.index("[roster search: first solve") < log.index("Starting CP-SAT solver")  # before the solve's own log

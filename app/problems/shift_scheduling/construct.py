@@ -28,7 +28,6 @@ hints its checkpoint. Only the input's size and the time left steer it.
 
 from __future__ import annotations
 
-import logging
 import math
 import random
 import threading
@@ -50,8 +49,6 @@ from app.problems.shift_scheduling.model import ShiftVars, build, build_own, ext
 from app.problems.shift_scheduling.neighbourhoods import two_weekends
 from app.problems.shift_scheduling.schema import Input
 from app.problems.shift_scheduling.search import Board, Incumbent, complete
-
-log = logging.getLogger(__name__)  # a debug line as each phase starts (bench/roster_trace.py shows them)
 
 CELLS = 120  # person-days rostered by one construction step
 STEP_SECONDS = 2.0  # wall-clock cap of one step (its first roster takes 0.01-0.15 s)
@@ -135,7 +132,7 @@ def search(ctx: Any) -> str | None:
     inp: Input = ctx.inp
     start = ctx.checkpoint
     if ctx.checkpoint is None and len(inp.staff) > group_size(inp):  # one group: that is the whole model
-        log.debug("construction")
+        note(ctx, "construction")
         roster = construct(ctx)
         if roster is not None:
             start = {"roster": roster}
@@ -144,7 +141,7 @@ def search(ctx: Any) -> str | None:
     if ctx.checkpoint:
         hint(model, v, inp, ctx.checkpoint)
     limit = ctx.remaining() * WHOLE_SHARE
-    log.debug("first solve, %.1f s", limit)
+    note(ctx, f"first solve, {limit:.1f} s" + (", an annealing chain racing it" if start else ""))
     with annealing_alongside(ctx, limit, start) as overtaken:
         result = ctx.solve(model, partial(extract, inp, v), time_limit=limit, stop_when=overtaken)
     if result.status not in ("OPTIMAL", "INFEASIBLE", "MODEL_INVALID") and ctx.incumbent() is None:
@@ -154,13 +151,13 @@ def search(ctx: Any) -> str | None:
     best = ctx.incumbent()
     if best is None or ctx.stopped():
         return None
-    log.debug("annealing, %.1f s", ctx.remaining() * (1 - POLISH_SHARE))
+    note(ctx, f"annealing, {ctx.remaining() * (1 - POLISH_SHARE):.1f} s")
     anneal(Until(ctx, ctx.remaining() * (1 - POLISH_SHARE)), best[0], chains=max(1, ctx.threads), seed=ctx.seed)
     if POLISH_SHARE <= 0 or ctx.stopped():
         return None
     trade_weekends(ctx, ctx.remaining() * WEEKEND_SHARE)
     if not ctx.stopped() and ctx.remaining() > 0:
-        log.debug("last solve, %.1f s", ctx.remaining())
+        note(ctx, f"last solve, {ctx.remaining():.1f} s")
         # CP-SAT again, from the best roster: its own neighbourhoods find what the walk's small moves miss.
         model.clear_hints()
         hint(model, v, inp, ctx.incumbent()[0])
@@ -217,7 +214,7 @@ def trade_weekends(ctx: Any, seconds: float) -> None:
     pairs = list(combinations(range(len(inp.weekends())), 2))
     if not pairs or start is None or not weekend_bound(inp, start[0]["roster"]):
         return
-    log.debug("weekend trades, at most %.1f s", seconds)
+    note(ctx, f"weekend trades, at most {seconds:.1f} s")
     until, rng = Until(ctx, seconds), random.Random(ctx.seed)
     rng.shuffle(pairs)
     board, best = Board(inp), Incumbent()
@@ -254,6 +251,11 @@ def weekend_bound(inp: Input, roster: Roster) -> bool:
     return total > 0 and short[True] >= WEEKEND_BOUND * total
 
 
+def note(ctx: Any, text: str) -> None:
+    """A line in the run's log (SearchContext.log) as a phase of the strategy starts or gives way."""
+    ctx.log(f"[roster search: {text}]")
+
+
 class Until:
     """A search context whose time ends `seconds` from now (or sooner, with the run's)."""
 
@@ -268,6 +270,9 @@ class Until:
 
     def report(self, solution: dict) -> bool:
         return self.ctx.report(solution)
+
+    def log(self, message: str) -> None:
+        self.ctx.log(message)
 
 
 class Racing(Until):
@@ -286,7 +291,7 @@ class Racing(Until):
         best = self.ctx.incumbent()
         if best is not None and best[1] < self.mine and time.monotonic() - self.gained > OVERTAKEN_AFTER:
             if not self.overtaken:
-                log.debug("the racing chain gives way to the first solve")
+                note(self.ctx, "the racing chain gives way to the first solve")
                 self.overtaken = True
             return 0.0
         return super().remaining()
@@ -300,7 +305,7 @@ class Racing(Until):
         if now - self.since < seconds:
             return False
         if not self.led:
-            log.debug("the first solve gives way to the racing chain")
+            note(self.ctx, "the first solve gives way to the racing chain")
             self.led = True
         return True
 
