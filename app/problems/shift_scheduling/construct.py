@@ -151,8 +151,9 @@ def search(ctx: Any) -> str | None:
     best = ctx.incumbent()
     if best is None or ctx.stopped():
         return None
-    note(ctx, f"annealing, {ctx.remaining() * (1 - POLISH_SHARE):.1f} s")
-    anneal(Until(ctx, ctx.remaining() * (1 - POLISH_SHARE)), best[0], chains=max(1, ctx.threads), seed=ctx.seed)
+    seconds = ctx.remaining() * (1 - POLISH_SHARE)
+    note(ctx, f"annealing, {seconds:.1f} s")
+    anneal(Until(ctx, seconds), best[0], chains=max(1, ctx.threads), seed=ctx.seed)
     if POLISH_SHARE <= 0 or ctx.stopped():
         return None
     trade_weekends(ctx, ctx.remaining() * WEEKEND_SHARE)
